@@ -1,0 +1,94 @@
+//! `validate`, `test` and `compile`.
+
+use std::path::Path;
+
+use super::output::{
+    self, format, load_policy, load_sources, print, print_diagnostics, CmdResult, Exit,
+};
+use super::{Cli, Format};
+use crate::diagnostics::{self, Severity};
+use crate::resolve;
+use crate::testing;
+
+pub fn validate(cli: &Cli, deny_warnings: bool) -> CmdResult {
+    let fmt = format(
+        cli,
+        &[Format::Text, Format::Json, Format::Github],
+        Format::Text,
+    )?;
+    let sources = load_sources(cli)?;
+    let files = sources.files.len();
+    let checked = resolve::check(sources);
+    print_diagnostics(&checked.diagnostics, &checked.sources, fmt);
+    let errors = checked.has_errors();
+    let warnings = checked
+        .diagnostics
+        .iter()
+        .any(|d| d.severity() == Severity::Warning);
+    if fmt == Format::Text {
+        let what = match &checked.model {
+            Some(m) => format!(
+                "{files} file(s), {} roles, {} teams, {} users, {} resources",
+                m.roles.len(),
+                m.teams.len(),
+                m.users.len(),
+                m.resources.len()
+            ),
+            None => format!("{files} file(s)"),
+        };
+        let verdict = if errors { "invalid" } else { "valid" };
+        eprintln!(
+            "{}: {verdict}: {what}; {}",
+            cli.policy.display(),
+            diagnostics::summary(&checked.diagnostics)
+        );
+    }
+    Ok(if errors || (deny_warnings && warnings) {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
+}
+
+pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let policy = load_policy(cli)?;
+    if fmt == Format::Text {
+        print_diagnostics(&policy.warnings, &policy.model.sources, fmt);
+    }
+    let report = testing::run(&policy, coverage || coverage_min.is_some());
+    match fmt {
+        Format::Json => print(&output::json(&report)),
+        _ => print(&report.to_text()),
+    }
+    let below = match (coverage_min, &report.coverage) {
+        (Some(min), Some(c)) if c.percent < min => {
+            eprintln!(
+                "error: coverage {:.1}% is below the required {min:.1}%",
+                c.percent
+            );
+            true
+        }
+        _ => false,
+    };
+    Ok(if report.success() && !below {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}
+
+pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {
+    let fmt = format(cli, &[Format::Json, Format::Lines], Format::Json)?;
+    let policy = load_policy(cli)?;
+    let text = match fmt {
+        Format::Lines => policy.compiled_lines(),
+        _ => policy.compiled_json(),
+    };
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| output::usage_error(format!("cannot write `{}`: {e}", path.display())))?,
+        None => print(&text),
+    }
+    Ok(Exit::Success)
+}

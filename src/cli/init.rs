@@ -1,0 +1,57 @@
+//! `init [DIR]`: the starter policy directory, copied from the shipped
+//! `policies/` (embedded at build time, so the binary works anywhere).
+
+use std::path::Path;
+
+use super::output::{usage_error, CmdResult, Exit};
+
+/// The files of the starter, as (relative path, contents).
+pub const STARTER: &[(&str, &str)] = &[
+    (
+        "adaptive.policy",
+        include_str!("../../policies/adaptive.policy"),
+    ),
+    (
+        "example/teams.policy",
+        include_str!("../../policies/example/teams.policy"),
+    ),
+    (
+        "example/users.policy",
+        include_str!("../../policies/example/users.policy"),
+    ),
+    (
+        "example/use_cases.policy",
+        include_str!("../../policies/example/use_cases.policy"),
+    ),
+    (
+        "example/tests.policy",
+        include_str!("../../policies/example/tests.policy"),
+    ),
+];
+
+pub fn run(dir: &Path) -> CmdResult {
+    let io = |e: std::io::Error| usage_error(format!("cannot write `{}`: {e}", dir.display()));
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).map_err(io)?.next().is_none();
+        if !empty {
+            return Err(usage_error(format!(
+                "`{}` already exists and is not empty; choose a new directory",
+                dir.display()
+            )));
+        }
+    }
+    for (rel, text) in STARTER {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&path, text).map_err(io)?;
+    }
+    eprintln!(
+        "wrote {} files to `{}`; try `rolegraph --policy {} test`",
+        STARTER.len(),
+        dir.display(),
+        dir.display()
+    );
+    Ok(Exit::Success)
+}

@@ -1,0 +1,156 @@
+//! The `rolegraph` command line: thin. Parse arguments, call the library,
+//! print. Exit codes (SPEC §4): 0 success or allow; 1 policy errors, failed
+//! tests or invariants, or a deny; 2 usage or I/O errors.
+
+mod check;
+mod init;
+mod output;
+mod query;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use output::Exit;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rolegraph",
+    version,
+    about = "Policy-as-code for team-based access control: check, compile, query, test and diff `.policy` files"
+)]
+pub struct Cli {
+    /// A `.policy` file, or a directory searched recursively for `*.policy`.
+    #[arg(long, global = true, default_value = "policies", value_name = "PATH")]
+    pub policy: PathBuf,
+
+    /// Output format; which ones a command accepts is listed in its help.
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+    Lines,
+    Markdown,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a starter policy directory: the Adaptive built-ins and an example org with tests.
+    Init {
+        /// Where to write it (must not exist, or be empty).
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+    },
+    /// Parse, resolve and lint (formats: text, json, github).
+    Validate {
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Validate, then run every test and invariant (formats: text, json).
+    Test {
+        /// Report roles, grants, memberships and shares no test exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when overall coverage is below this percentage (implies --coverage).
+        #[arg(long, value_name = "PCT")]
+        coverage_min: Option<f64>,
+    },
+    /// Write the compiled matrix (formats: json, the default, and lines).
+    Compile {
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Allow (exit 0) or deny (exit 1); `--batch` answers JSON lines.
+    Can {
+        #[arg(required_unless_present = "batch")]
+        user: Option<String>,
+        #[arg(required_unless_present = "batch")]
+        permission: Option<String>,
+        /// `global` (the default), `team/KEY` or `KIND/KEY`.
+        scope: Option<String>,
+        /// The target team of a `target team` permission (`team/KEY`).
+        #[arg(long, value_name = "team/KEY")]
+        to: Option<String>,
+        /// Read `{"user","permission","scope","to"}` lines from FILE (`-` for stdin).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "permission", "scope", "to"])]
+        batch: Option<String>,
+    },
+    /// The decision with every path considered (formats: text, json).
+    Explain {
+        user: String,
+        permission: String,
+        scope: Option<String>,
+        #[arg(long, value_name = "team/KEY")]
+        to: Option<String>,
+    },
+    /// The users who hold a permission at a scope, with the team and role it comes through.
+    Who {
+        permission: String,
+        scope: Option<String>,
+    },
+    /// Everything a user can do, by scope.
+    What { user: String },
+}
+
+/// Runs the command line; the binary's `main`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let exit = run(&cli);
+    ExitCode::from(exit.code())
+}
+
+pub fn run(cli: &Cli) -> Exit {
+    let result = match &cli.command {
+        Command::Init { dir } => init::run(dir),
+        Command::Validate { deny_warnings } => check::validate(cli, *deny_warnings),
+        Command::Test {
+            coverage,
+            coverage_min,
+        } => check::test(cli, *coverage, *coverage_min),
+        Command::Compile { output } => check::compile(cli, output.as_deref()),
+        Command::Can {
+            batch: Some(batch), ..
+        } => query::batch(cli, batch),
+        Command::Can {
+            user,
+            permission,
+            scope,
+            to,
+            ..
+        } => query::can(
+            cli,
+            user.as_deref().unwrap_or_default(),
+            permission.as_deref().unwrap_or_default(),
+            scope.as_deref(),
+            to.as_deref(),
+        ),
+        Command::Explain {
+            user,
+            permission,
+            scope,
+            to,
+        } => query::explain(cli, user, permission, scope.as_deref(), to.as_deref()),
+        Command::Who { permission, scope } => query::who(cli, permission, scope.as_deref()),
+        Command::What { user } => query::what(cli, user),
+    };
+    result.unwrap_or_else(|exit| exit)
+}

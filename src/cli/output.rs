@@ -1,0 +1,113 @@
+//! Exit codes, printing, and loading the policy for a command.
+
+use std::io::{IsTerminal, Write};
+
+use super::{Cli, Format};
+use crate::diagnostics::{self, Diagnostic};
+use crate::source::Sources;
+use crate::{Policy, PolicyError};
+
+/// The process's exit status. `Err(Exit)` ends a command early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    /// Policy errors, failed tests, a deny.
+    Failure,
+    /// Usage or I/O errors.
+    Usage,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+        }
+    }
+}
+
+pub type CmdResult = Result<Exit, Exit>;
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// A usage or I/O error: `error: …` on stderr, exit 2.
+pub fn usage_error(message: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {message}");
+    Exit::Usage
+}
+
+/// The format a command was asked for, if it accepts it.
+pub fn format(cli: &Cli, accepted: &[Format], default: Format) -> Result<Format, Exit> {
+    let f = cli.format.unwrap_or(default);
+    if accepted.contains(&f) {
+        Ok(f)
+    } else {
+        let names: Vec<String> = accepted
+            .iter()
+            .map(|f| format!("{f:?}").to_lowercase())
+            .collect();
+        Err(usage_error(format!(
+            "this command does not write `--format {}`; it accepts {}",
+            format!("{f:?}").to_lowercase(),
+            names.join(", ")
+        )))
+    }
+}
+
+/// Prints diagnostics in the chosen format: text to stderr, the machine
+/// formats to stdout.
+pub fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, format: Format) {
+    match format {
+        Format::Json => print(&diagnostics::render_json(diags, sources)),
+        Format::Github => print(&diagnostics::render_github(diags, sources)),
+        _ => {
+            if !diags.is_empty() {
+                let colour = diagnostics::use_colour(std::io::stderr().is_terminal());
+                eprint!("{}", diagnostics::render_text(diags, sources, colour));
+            }
+        }
+    }
+}
+
+pub fn load_sources(cli: &Cli) -> Result<Sources, Exit> {
+    Sources::load(&cli.policy).map_err(usage_error)
+}
+
+/// Loads the policy for a query command. A policy with errors prints them and
+/// exits 1; warnings are left to `validate`.
+pub fn load_policy(cli: &Cli) -> Result<Policy, Exit> {
+    match Policy::from_sources(load_sources(cli)?) {
+        Ok(p) => Ok(p),
+        Err(PolicyError::Load(e)) => Err(usage_error(e)),
+        Err(PolicyError::Invalid {
+            diagnostics,
+            sources,
+        }) => {
+            let fmt = match cli.format {
+                Some(Format::Json) => Format::Json,
+                Some(Format::Github) => Format::Github,
+                _ => Format::Text,
+            };
+            let errors: Vec<Diagnostic> =
+                diagnostics.into_iter().filter(|d| d.is_error()).collect();
+            print_diagnostics(&errors, &sources, fmt);
+            eprintln!(
+                "error: the policy has errors ({}); run `rolegraph validate`",
+                diagnostics::summary(&errors)
+            );
+            Err(Exit::Failure)
+        }
+    }
+}
+
+pub fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,221 @@
+//! `can`, `can --batch`, `explain`, `who`, `what`.
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufWriter, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::output::{format, json, load_policy, print, usage_error, CmdResult, Exit};
+use super::{Cli, Format};
+use crate::eval::Decision;
+use crate::resolve::Scope;
+use crate::Policy;
+
+fn decision_exit(allowed: bool) -> Exit {
+    if allowed {
+        Exit::Success
+    } else {
+        Exit::Failure
+    }
+}
+
+pub fn can(
+    cli: &Cli,
+    user: &str,
+    permission: &str,
+    scope: Option<&str>,
+    to: Option<&str>,
+) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let policy = load_policy(cli)?;
+    let q = policy
+        .query(user, permission, scope, to)
+        .map_err(usage_error)?;
+    let allowed = policy.check(&q);
+    let word = if allowed { "allow" } else { "deny" };
+    match fmt {
+        Format::Json => print(&format!("{{\"decision\":\"{word}\"}}\n")),
+        _ => print(&format!("{word}\n")),
+    }
+    Ok(decision_exit(allowed))
+}
+
+#[derive(Deserialize)]
+struct BatchQuery<'a> {
+    #[serde(borrow)]
+    user: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    permission: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    scope: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    to: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize)]
+struct BatchError<'a> {
+    decision: &'static str,
+    error: &'a str,
+}
+
+/// One answer line. A malformed line is an `error`, never an allow.
+fn answer(policy: &Policy, line: &str, out: &mut impl Write) -> std::io::Result<()> {
+    let result = serde_json::from_str::<BatchQuery>(line)
+        .map_err(|e| format!("invalid query line: {e}"))
+        .and_then(|q| match (q.user, q.permission) {
+            (Some(user), Some(permission)) => policy
+                .query(&user, &permission, q.scope.as_deref(), q.to.as_deref())
+                .map_err(|e| e.to_string()),
+            (None, _) => Err("the query has no `user`".to_string()),
+            (_, None) => Err("the query has no `permission`".to_string()),
+        });
+    match result {
+        Ok(q) if policy.check(&q) => out.write_all(b"{\"decision\":\"allow\"}\n"),
+        Ok(_) => out.write_all(b"{\"decision\":\"deny\"}\n"),
+        Err(error) => {
+            let line = serde_json::to_string(&BatchError {
+                decision: "error",
+                error: &error,
+            })
+            .unwrap_or_default();
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")
+        }
+    }
+}
+
+pub fn batch(cli: &Cli, path: &str) -> CmdResult {
+    let policy = load_policy(cli)?;
+    let reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| usage_error(format!("cannot read `{path}`: {e}")))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 16, file))
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let io = |e: std::io::Error| usage_error(format!("batch: {e}"));
+    // Lines are read as bytes so that one line of bad UTF-8 is one error
+    // answer, not the end of the batch.
+    let mut reader = reader;
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
+            break;
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(s) => s.trim(),
+            Err(_) => {
+                out.write_all(
+                    b"{\"decision\":\"error\",\"error\":\"the line is not valid UTF-8\"}\n",
+                )
+                .map_err(io)?;
+                continue;
+            }
+        };
+        if line.is_empty() {
+            continue;
+        }
+        answer(&policy, line, &mut out).map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    Ok(Exit::Success)
+}
+
+pub fn explain(
+    cli: &Cli,
+    user: &str,
+    permission: &str,
+    scope: Option<&str>,
+    to: Option<&str>,
+) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let policy = load_policy(cli)?;
+    let q = policy
+        .query(user, permission, scope, to)
+        .map_err(usage_error)?;
+    let e = policy.explain(&q, user);
+    match fmt {
+        Format::Json => print(&json(&e)),
+        _ => print(&e.to_text()),
+    }
+    Ok(decision_exit(e.decision == Decision::Allow))
+}
+
+pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let policy = load_policy(cli)?;
+    let m = &policy.model;
+    let perm = m.perm(permission).ok_or_else(|| {
+        usage_error(crate::QueryError::UnknownPermission(
+            permission.into(),
+            crate::diagnostics::did_you_mean(permission, m.perms.iter().map(|p| p.name.as_str()))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default(),
+        ))
+    })?;
+    let scope = match scope {
+        Some(s) => policy.scope(s).map_err(usage_error)?,
+        None => Scope::Global,
+    };
+    let users = policy.who(perm, scope);
+    match fmt {
+        Format::Json => print(&json(&serde_json::json!({ "users": users }))),
+        _ => {
+            let mut out = String::new();
+            if users.is_empty() {
+                out.push_str(&format!(
+                    "nobody holds {permission} on {}\n",
+                    m.scope_name(scope)
+                ));
+            }
+            for entry in &users {
+                let via: Vec<String> = entry
+                    .via
+                    .iter()
+                    .map(|v| match &v.share_role {
+                        Some(s) => format!("{} as {} (shared as {s})", v.team, v.role),
+                        None if v.through == "global" => {
+                            format!("{} as {} (global)", v.team, v.role)
+                        }
+                        None => format!("{} as {}", v.team, v.role),
+                    })
+                    .collect();
+                out.push_str(&format!("{}\tvia {}\n", entry.user, via.join("; ")));
+            }
+            print(&out);
+        }
+    }
+    Ok(Exit::Success)
+}
+
+pub fn what(cli: &Cli, user: &str) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let policy = load_policy(cli)?;
+    let w = policy.what(user);
+    match fmt {
+        Format::Json => print(&json(&w)),
+        _ => {
+            let mut out = String::new();
+            if w.new_login {
+                out.push_str(&format!(
+                    "note: `{}` is declared nowhere: shown as a new login\n",
+                    w.user
+                ));
+            }
+            if w.scopes.is_empty() {
+                out.push_str(&format!("{} can do nothing\n", w.user));
+            }
+            for s in &w.scopes {
+                out.push_str(&format!("{}\n", s.scope));
+                for p in &s.permissions {
+                    out.push_str(&format!("  {p}\n"));
+                }
+            }
+            print(&out);
+        }
+    }
+    Ok(Exit::Success)
+}

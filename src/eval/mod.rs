@@ -1,0 +1,14 @@
+//! Questions over the compiled matrix: `can` (check), `explain`, `who`, `what`.
+//!
+//! In: a [`Matrix`](crate::compile::Matrix) and a [`Query`] resolved to ids.
+//! Out: a decision, or a report of how it was reached.
+
+mod check;
+mod explain;
+mod who;
+
+pub use check::Query;
+pub use explain::{
+    explain, Decision, Explanation, Link, NewLogin, PathReport, ShareStep, TargetCheck, Through,
+};
+pub use who::{grant_paths, vias, what, who, ScopeGrants, Via, What, WhoEntry};

@@ -1,0 +1,196 @@
+//! The library's front door: a loaded, checked and compiled policy, and the
+//! questions it answers. `Send + Sync`; build once, query from any thread.
+
+use std::path::Path;
+
+use crate::compile::{self, Matrix, Subject};
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::eval::{self, Explanation, Query, What, WhoEntry};
+use crate::resolve::{self, Model, Scope, ScopeError};
+use crate::source::{LoadError, Sources};
+
+/// A policy with no errors, compiled for queries.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub model: Model,
+    pub matrix: Matrix,
+    /// The warnings found while checking it.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why a policy could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The policy has errors; the diagnostics (errors and warnings) say which.
+    #[error("the policy has {} error(s)", .diagnostics.iter().filter(|d| d.is_error()).count())]
+    Invalid {
+        diagnostics: Vec<Diagnostic>,
+        sources: Box<Sources>,
+    },
+}
+
+/// Why a question could not be asked (a usage error, exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("unknown permission `{0}`{1}")]
+    UnknownPermission(String, String),
+    #[error("unknown scope `{0}`: write `global`, `team/KEY` or `KIND/KEY`")]
+    MalformedScope(String),
+    #[error("unknown team `{0}`{1}")]
+    UnknownTeam(String, String),
+    #[error("unknown resource kind `{0}`{1}")]
+    UnknownKind(String, String),
+    #[error("unknown resource `{0}`{1}")]
+    UnknownResource(String, String),
+    #[error("`{0}` is declared `target team`: the query needs `--to team/KEY`")]
+    MissingTarget(String),
+    #[error("`{0}` takes no target team: remove `--to`")]
+    UnexpectedTarget(String),
+    #[error("`--to` takes a team (`team/KEY`), not `{0}`")]
+    TargetNotTeam(String),
+}
+
+fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    did_you_mean(name, candidates)
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default()
+}
+
+impl Policy {
+    /// Reads, checks and compiles a `.policy` file or a directory of them.
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        Policy::from_sources(Sources::load(path)?)
+    }
+
+    /// Checks and compiles in-memory sources.
+    pub fn from_sources(sources: Sources) -> Result<Policy, PolicyError> {
+        let checked = resolve::check(sources);
+        match checked.model {
+            Some(model) => {
+                let matrix = compile::compile(&model);
+                Ok(Policy {
+                    model,
+                    matrix,
+                    warnings: checked.diagnostics,
+                })
+            }
+            None => Err(PolicyError::Invalid {
+                diagnostics: checked.diagnostics,
+                sources: Box::new(checked.sources),
+            }),
+        }
+    }
+
+    /// Convenience for tests and embedding: one policy text.
+    pub fn from_text(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        let mut sources = Sources::default();
+        sources.add(name, text);
+        Policy::from_sources(sources)
+    }
+
+    /// A declared user, or a new login.
+    pub fn subject(&self, email: &str) -> Subject {
+        match self.model.user(email) {
+            Some(u) => Subject::User(u),
+            None => Subject::NewLogin,
+        }
+    }
+
+    pub fn scope(&self, text: &str) -> Result<Scope, QueryError> {
+        let m = &self.model;
+        m.parse_scope(text).map_err(|e| {
+            let (kind, key) = text.split_once('/').unwrap_or((text, ""));
+            match e {
+                ScopeError::Malformed => QueryError::MalformedScope(text.into()),
+                ScopeError::UnknownTeam => QueryError::UnknownTeam(
+                    key.into(),
+                    suggestion(key, m.teams.iter().map(|t| t.key.as_str())),
+                ),
+                ScopeError::UnknownKind => QueryError::UnknownKind(
+                    kind.into(),
+                    suggestion(kind, m.kinds.iter().map(|k| k.key.as_str())),
+                ),
+                ScopeError::UnknownResource => {
+                    let names: Vec<String> = m
+                        .resource_ids()
+                        .map(|r| m.scope_name(Scope::Resource(r)))
+                        .collect();
+                    QueryError::UnknownResource(
+                        text.into(),
+                        suggestion(text, names.iter().map(String::as_str)),
+                    )
+                }
+            }
+        })
+    }
+
+    /// Resolves a question written with names. `scope` absent means global.
+    pub fn query(
+        &self,
+        user: &str,
+        permission: &str,
+        scope: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Query, QueryError> {
+        let m = &self.model;
+        let perm = m.perm(permission).ok_or_else(|| {
+            QueryError::UnknownPermission(
+                permission.into(),
+                suggestion(permission, m.perms.iter().map(|p| p.name.as_str())),
+            )
+        })?;
+        let scope = match scope {
+            Some(s) => self.scope(s)?,
+            None => Scope::Global,
+        };
+        let target_team = m[perm].target_team;
+        let to = match (to, target_team) {
+            (None, true) => return Err(QueryError::MissingTarget(permission.into())),
+            (Some(_), false) => return Err(QueryError::UnexpectedTarget(permission.into())),
+            (None, false) => None,
+            (Some(t), true) => match self.scope(t)? {
+                Scope::Team(team) => Some(team),
+                _ => return Err(QueryError::TargetNotTeam(t.into())),
+            },
+        };
+        Ok(Query {
+            subject: self.subject(user),
+            perm,
+            scope,
+            to,
+        })
+    }
+
+    /// Allow or deny. Allocates nothing.
+    #[inline]
+    pub fn check(&self, query: &Query) -> bool {
+        self.matrix.can(query)
+    }
+
+    /// The decision with every path considered.
+    pub fn explain(&self, query: &Query, user: &str) -> Explanation {
+        eval::explain(&self.model, &self.matrix, query, user)
+    }
+
+    /// Who holds the permission at the scope, each with what it comes through.
+    pub fn who(&self, perm: crate::resolve::PermId, scope: Scope) -> Vec<WhoEntry> {
+        eval::who(&self.model, &self.matrix, perm, scope)
+    }
+
+    /// Everything a user can do, by scope.
+    pub fn what(&self, user: &str) -> What {
+        eval::what(&self.model, &self.matrix, user)
+    }
+
+    /// The compiled document of SPEC §6 as JSON.
+    pub fn compiled_json(&self) -> String {
+        compile::json::to_json(&self.model, &self.matrix)
+    }
+
+    /// The effective matrix as sorted `user\tscope\tpermission` lines.
+    pub fn compiled_lines(&self) -> String {
+        compile::json::to_lines(&self.model, &self.matrix)
+    }
+}

@@ -1,0 +1,275 @@
+//! Warnings: policies that are valid but probably not what was meant.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::model::{Model, PermSet, RoleId};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+
+pub fn lint(m: &Model, diags: &mut Vec<Diagnostic>) {
+    unsatisfiable_only_in(m, diags);
+    unused_roles(m, diags);
+    empty_teams(m, diags);
+    users_in_no_team(m, diags);
+    powerful_default_role(m, diags);
+    confusable_names(m, diags);
+    identical_roles(m, diags);
+    useless_shares(m, diags);
+}
+
+fn unsatisfiable_only_in(m: &Model, diags: &mut Vec<Diagnostic>) {
+    for role in &m.roles {
+        if role.allowed_teams.as_ref().is_some_and(Vec::is_empty) {
+            diags.push(
+                Diagnostic::new(
+                    Code::UnsatisfiableOnlyIn,
+                    format!("role `{}` may be assigned in no team", role.key),
+                    role.span,
+                    "its own and inherited `only in` teams do not overlap",
+                )
+                .with_help("widen one of the `only in` clauses, or drop an include"),
+            );
+        }
+    }
+}
+
+fn unused_roles(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let mut used: HashSet<RoleId> = HashSet::new();
+    for team in &m.teams {
+        used.extend(team.members.iter().map(|mb| mb.role));
+    }
+    for r in &m.resources {
+        used.extend(r.shares.iter().map(|s| s.role));
+    }
+    for role in &m.roles {
+        used.extend(role.includes.iter().map(|(r, _)| *r));
+    }
+    if let Some((_, role)) = m.auth.default {
+        used.insert(role);
+    }
+    if let Some(admin) = m.role("admin") {
+        used.insert(admin); // `admins` and the Adaptive built-ins rely on it
+    }
+    for id in m.role_ids() {
+        if !used.contains(&id) {
+            diags.push(
+                Diagnostic::new(
+                    Code::UnusedRole,
+                    format!("role `{}` is never used", m[id].key),
+                    m[id].span,
+                    "no member, share, include or default uses it",
+                )
+                .with_help("assign it to a member or a share, or remove it"),
+            );
+        }
+    }
+}
+
+fn empty_teams(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let default_team = m.auth.default.map(|(t, _)| t);
+    for id in m.team_ids() {
+        let exempt = Some(id) == m.auth.admin_team || Some(id) == default_team;
+        if m[id].members.is_empty() && !exempt {
+            diags.push(
+                Diagnostic::new(
+                    Code::EmptyTeam,
+                    format!("team `{}` has no members", m[id].key),
+                    m[id].span,
+                    "empty team",
+                )
+                .with_help(format!(
+                    "add `member EMAIL as ROLE` in `team {} {{ … }}`",
+                    m[id].key
+                )),
+            );
+        }
+    }
+}
+
+fn users_in_no_team(m: &Model, diags: &mut Vec<Diagnostic>) {
+    for user in &m.users {
+        if user.explicit && user.memberships.is_empty() {
+            let help = match m.auth.default {
+                Some((team, role)) => format!(
+                    "they are treated as a new login (`{}` in `{}`); add `in TEAM as ROLE` to place them",
+                    m[role].key, m[team].key
+                ),
+                None => "they can do nothing; add `in TEAM as ROLE` to place them".to_string(),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::UserInNoTeam,
+                    format!("user `{}` is in no team", user.email),
+                    user.span,
+                    "declared here",
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
+
+fn powerful_default_role(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let Some((_, role)) = m.auth.default else {
+        return;
+    };
+    let risky: Vec<&str> = m[role]
+        .perms
+        .iter()
+        .filter(|&p| m[p].scopes.global || m[p].prefix() == "admin")
+        .map(|p| m[p].name.as_str())
+        .collect();
+    if risky.is_empty() {
+        return;
+    }
+    let span = m.auth.span.unwrap_or(m[role].span);
+    let shown: Vec<String> = risky.iter().take(4).map(|p| format!("`{p}`")).collect();
+    let more = if risky.len() > 4 { ", …" } else { "" };
+    diags.push(
+        Diagnostic::new(
+            Code::PowerfulDefaultRole,
+            format!(
+                "every new login gets role `{}`, which grants {}{more}",
+                m[role].key,
+                shown.join(", ")
+            ),
+            span,
+            "default role set here",
+        )
+        .with_help("make the default role a read-only one, e.g. `default_role read-only`"),
+    );
+}
+
+/// `Read-Only` vs `read_only`: keys that differ only by case or `-`/`_`, and
+/// emails with characters that look like ASCII ones.
+fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let normal = |s: &str| s.to_lowercase().replace('-', "_");
+    let groups: [(&str, Vec<(&str, Span)>); 4] = [
+        (
+            "role",
+            m.roles.iter().map(|r| (r.key.as_str(), r.span)).collect(),
+        ),
+        (
+            "team",
+            m.teams.iter().map(|t| (t.key.as_str(), t.span)).collect(),
+        ),
+        (
+            "kind",
+            m.kinds.iter().map(|k| (k.key.as_str(), k.span)).collect(),
+        ),
+        (
+            "permission",
+            m.perms.iter().map(|p| (p.name.as_str(), p.span)).collect(),
+        ),
+    ];
+    for (what, names) in groups {
+        let mut by_normal: BTreeMap<String, Vec<(&str, Span)>> = BTreeMap::new();
+        for (name, span) in names {
+            by_normal
+                .entry(normal(name))
+                .or_default()
+                .push((name, span));
+        }
+        for same in by_normal.values().filter(|v| v.len() > 1) {
+            let (first, first_span) = same[0];
+            for &(other, span) in &same[1..] {
+                diags.push(
+                    Diagnostic::new(
+                        Code::ConfusableNames,
+                        format!("{what} `{other}` differs from `{first}` only by case or `-`/`_`"),
+                        span,
+                        "this name",
+                    )
+                    .with_label(first_span, "looks like this one")
+                    .with_help("reviewers will confuse them: rename one"),
+                );
+            }
+        }
+    }
+    for user in &m.users {
+        if !user.email.is_ascii() {
+            let odd: String = user.email.chars().filter(|c| !c.is_ascii()).collect();
+            diags.push(
+                Diagnostic::new(
+                    Code::ConfusableNames,
+                    format!("email `{}` contains non-ASCII characters ({odd})", user.email),
+                    user.span,
+                    "may look like another address",
+                )
+                .with_help("check that this is the address you meant; look-alike letters can impersonate a user"),
+            );
+        }
+    }
+}
+
+fn identical_roles(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let mut by_perms: BTreeMap<Vec<u16>, Vec<RoleId>> = BTreeMap::new();
+    for id in m.role_ids() {
+        let key: Vec<u16> = m[id].perms.iter().map(|p| p.0).collect();
+        by_perms.entry(key).or_default().push(id);
+    }
+    for roles in by_perms.values().filter(|v| v.len() > 1) {
+        let first = roles[0];
+        for &other in &roles[1..] {
+            diags.push(
+                Diagnostic::new(
+                    Code::IdenticalRoles,
+                    format!(
+                        "roles `{}` and `{}` grant exactly the same permissions",
+                        m[other].key, m[first].key
+                    ),
+                    m[other].span,
+                    "same permissions",
+                )
+                .with_label(m[first].span, "as this role")
+                .with_help(format!(
+                    "merge them, keeping the other key as an alias: `alias {}`",
+                    m[other].key
+                )),
+            );
+        }
+    }
+}
+
+/// A share whose role, intersected with each member's role, leaves nothing the
+/// resource's kind can hold.
+fn useless_shares(m: &Model, diags: &mut Vec<Diagnostic>) {
+    for r in &m.resources {
+        let on_kind: PermSet = m
+            .perm_ids()
+            .filter(|&p| m[p].scopes.kinds.contains(&r.kind))
+            .collect();
+        for share in &r.shares {
+            let cap = m[share.role].perms.intersect(&on_kind);
+            let mut member_roles: Vec<RoleId> =
+                m[share.team].members.iter().map(|mb| mb.role).collect();
+            if let Some((team, role)) = m.auth.default {
+                if team == share.team {
+                    member_roles.push(role);
+                }
+            }
+            if member_roles.is_empty() {
+                continue; // an empty team has its own warning
+            }
+            let gives_something = member_roles
+                .iter()
+                .any(|&role| !m[role].perms.intersect(&cap).is_empty());
+            if !gives_something {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UselessShare,
+                        format!(
+                            "sharing `{}` with `{}` as `{}` gives its members nothing",
+                            r.key, m[share.team].key, m[share.role].key
+                        ),
+                        share.span,
+                        "no member's role overlaps this share's role",
+                    )
+                    .with_help(
+                        "a share caps members' roles: share at a role that holds what they need",
+                    ),
+                );
+            }
+        }
+    }
+}

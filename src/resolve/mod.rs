@@ -1,0 +1,1043 @@
+//! AST -> resolved [`Model`]: names to typed ids, the role graph, lints.
+//!
+//! In: the parsed files of a policy. Out: the model, or every error found
+//! (all of one stage, reported together), plus warnings.
+
+mod lints;
+pub mod model;
+mod roles;
+
+use std::collections::HashMap;
+
+use crate::diagnostics::{self, did_you_mean, Code, Diagnostic};
+use crate::source::{Sources, Span};
+use crate::syntax::{self, ast};
+pub use model::*;
+
+/// The outcome of checking a policy: the model when it has no errors, and
+/// every diagnostic, sorted.
+#[derive(Debug)]
+pub struct Checked {
+    pub model: Option<Model>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses, resolves and lints a policy.
+pub fn check(sources: Sources) -> Checked {
+    let mut diags = Vec::new();
+    let mut files = Vec::new();
+    for (id, file) in sources.iter() {
+        match syntax::parse_file(id, &file.text) {
+            Ok(ast) => files.push(ast),
+            Err(d) => diags.push(d),
+        }
+    }
+    if !diags.is_empty() {
+        return Checked {
+            model: None,
+            diagnostics: diags,
+            sources,
+        };
+    }
+    let mut r = Resolver {
+        model: Model {
+            sources: sources.clone(),
+            ..Model::default()
+        },
+        diags,
+    };
+    let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
+    r.declare(&items);
+    r.resolve_references(&items);
+    roles::resolve_role_graph(&mut r.model, &mut r.diags);
+    r.check_memberships();
+    lints::lint(&r.model, &mut r.diags);
+    let mut diagnostics = r.diags;
+    diagnostics::sort(&mut diagnostics);
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    Checked {
+        model: (!failed).then_some(r.model),
+        diagnostics,
+        sources,
+    }
+}
+
+struct Resolver {
+    model: Model,
+    diags: Vec<Diagnostic>,
+}
+
+fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::Duplicate,
+        format!("{what} `{name}` is defined twice"),
+        again,
+        "defined again here",
+    )
+    .with_label(first, "first defined here")
+    .with_help("remove one definition, or give it another name")
+}
+
+/// Memberships as written, before conflicts are checked.
+struct PendingMember {
+    email: ast::Name,
+    team: ast::Name,
+    role: ast::Name,
+    span: Span,
+    source: MemberSource,
+}
+
+impl Resolver {
+    // ------------------------------------------------------------ declare
+
+    /// Registers every definition, so references may point forward and
+    /// across files.
+    fn declare(&mut self, items: &[&ast::Item]) {
+        for item in items {
+            if let ast::Item::Kind(k) = item {
+                self.declare_kind(k);
+            }
+        }
+        for item in items {
+            match item {
+                ast::Item::Permission(p) => self.declare_permission(p),
+                ast::Item::Role(r) => self.declare_role(r),
+                ast::Item::Team(t) => self.declare_team(t),
+                ast::Item::User(u) => self.declare_user(u),
+                ast::Item::Resource(r) => self.declare_resource(r),
+                ast::Item::Auth(_)
+                | ast::Item::Kind(_)
+                | ast::Item::Test(_)
+                | ast::Item::Invariant(_) => {}
+            }
+        }
+        let mut tests: HashMap<&str, Span> = HashMap::new();
+        for item in items {
+            if let ast::Item::Test(t) = item {
+                if let Some(&first) = tests.get(t.name.node.as_str()) {
+                    self.diags
+                        .push(duplicate("test", &t.name.node, t.name.span, first));
+                }
+                tests.insert(&t.name.node, t.name.span);
+            }
+        }
+    }
+
+    fn declare_kind(&mut self, k: &ast::Kind) {
+        let m = &mut self.model;
+        if let Some(&id) = m.names.kinds.get(&k.key.node) {
+            let first = m[id].span;
+            self.diags
+                .push(duplicate("kind", &k.key.node, k.key.span, first));
+            return;
+        }
+        if k.key.node == "team" || k.key.node == "global" {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    format!(
+                        "`{}` is a built-in scope, not a kind to declare",
+                        k.key.node
+                    ),
+                    k.key.span,
+                    "built in",
+                )
+                .with_help("remove this `kind` line"),
+            );
+            return;
+        }
+        let id = KindId(m.kinds.len() as u16);
+        m.names.kinds.insert(k.key.node.clone(), id);
+        m.kinds.push(Kind {
+            key: k.key.node.clone(),
+            title: k.title.clone(),
+            span: k.key.span,
+        });
+    }
+
+    fn declare_permission(&mut self, p: &ast::Permission) {
+        if let Some(&id) = self.model.names.perms.get(&p.name.node) {
+            let first = self.model[id].span;
+            self.diags
+                .push(duplicate("permission", &p.name.node, p.name.span, first));
+            return;
+        }
+        let mut scopes = Scopes::default();
+        for s in &p.scopes {
+            match s.node.as_str() {
+                "global" => scopes.global = true,
+                "team" => scopes.team = true,
+                kind => match self.model.names.kinds.get(kind) {
+                    Some(&k) => scopes.kinds.push(k),
+                    None => {
+                        let names = self.model.kinds.iter().map(|k| k.key.as_str());
+                        let help = did_you_mean(kind, names.chain(["global", "team"]))
+                            .unwrap_or_else(|| {
+                                format!("declare it with `kind {kind}`, or use `global` or `team`")
+                            });
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::UnknownKind,
+                                format!("unknown scope kind `{kind}`"),
+                                s.span,
+                                "not `global`, `team` or a declared kind",
+                            )
+                            .with_help(help),
+                        );
+                    }
+                },
+            }
+        }
+        scopes.kinds.sort();
+        scopes.kinds.dedup();
+        let id = PermId(self.model.perms.len() as u16);
+        self.model.names.perms.insert(p.name.node.clone(), id);
+        self.model.perms.push(Permission {
+            name: p.name.node.clone(),
+            scopes,
+            requires_owner: p.requires_owner,
+            target_team: p.target_team,
+            description: p.description.clone(),
+            span: p.name.span,
+        });
+    }
+
+    fn declare_role(&mut self, r: &ast::Role) {
+        let id = RoleId(self.model.roles.len() as u32);
+        let mut aliases = Vec::new();
+        for name in std::iter::once(&r.key).chain(&r.aliases) {
+            if let Some(&other) = self.model.names.roles.get(&name.node) {
+                let first = self.role_name_span(other, &name.node);
+                self.diags
+                    .push(duplicate("role", &name.node, name.span, first));
+                if name.node == r.key.node {
+                    return;
+                }
+                continue;
+            }
+            self.model.names.roles.insert(name.node.clone(), id);
+            if name.node != r.key.node {
+                aliases.push(name.node.clone());
+            }
+        }
+        self.model.roles.push(Role {
+            key: r.key.node.clone(),
+            title: r.title.clone(),
+            aliases,
+            includes: vec![],
+            grants: vec![],
+            direct: PermSet::default(),
+            perms: PermSet::default(),
+            only_in: None,
+            allowed_teams: None,
+            span: r.key.span,
+        });
+    }
+
+    /// Where a role's key or alias was written (the key's span for aliases).
+    fn role_name_span(&self, role: RoleId, _name: &str) -> Span {
+        self.model[role].span
+    }
+
+    fn declare_team(&mut self, t: &ast::Team) {
+        if let Some(&id) = self.model.names.teams.get(&t.key.node) {
+            let first = self.model[id].span;
+            self.diags
+                .push(duplicate("team", &t.key.node, t.key.span, first));
+            return;
+        }
+        let id = TeamId(self.model.teams.len() as u32);
+        self.model.names.teams.insert(t.key.node.clone(), id);
+        self.model.teams.push(Team {
+            key: t.key.node.clone(),
+            title: t.title.clone(),
+            span: t.key.span,
+            members: vec![],
+        });
+    }
+
+    fn declare_user(&mut self, u: &ast::User) {
+        let email = u.email.node.to_lowercase();
+        if let Some(&id) = self.model.names.users.get(&email) {
+            let first = self.model[id].span;
+            self.diags
+                .push(duplicate("user", &email, u.email.span, first));
+            return;
+        }
+        self.add_user(email, u.name.clone(), u.email.span, true);
+    }
+
+    fn add_user(
+        &mut self,
+        email: String,
+        name: Option<String>,
+        span: Span,
+        explicit: bool,
+    ) -> UserId {
+        let id = UserId(self.model.users.len() as u32);
+        self.model.names.users.insert(email.clone(), id);
+        self.model.users.push(User {
+            email,
+            name,
+            span,
+            explicit,
+            memberships: vec![],
+        });
+        id
+    }
+
+    /// The user with this email, declared on first mention by a member line.
+    fn user_for(&mut self, email: &ast::Name) -> UserId {
+        let lower = email.node.to_lowercase();
+        match self.model.names.users.get(&lower) {
+            Some(&id) => id,
+            None => self.add_user(lower, None, email.span, false),
+        }
+    }
+
+    fn declare_resource(&mut self, r: &ast::Resource) {
+        let Some(kind) = self.kind(&r.kind) else {
+            return;
+        };
+        let key = (kind, r.key.node.clone());
+        if let Some(&id) = self.model.names.resources.get(&key) {
+            let first = self.model[id].span;
+            let what = self.model[kind].key.clone();
+            self.diags
+                .push(duplicate(&what, &r.key.node, r.key.span, first));
+            return;
+        }
+        let id = ResourceId(self.model.resources.len() as u32);
+        self.model.names.resources.insert(key, id);
+        self.model.resources.push(Resource {
+            kind,
+            key: r.key.node.clone(),
+            title: r.title.clone(),
+            span: r.key.span,
+            shares: vec![],
+        });
+    }
+
+    // ------------------------------------------------------------ lookups
+
+    fn unknown(
+        &mut self,
+        code: Code,
+        what: &str,
+        name: &ast::Name,
+        candidates: Vec<&str>,
+        fallback: String,
+    ) {
+        let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+        self.diags.push(
+            Diagnostic::new(
+                code,
+                format!("unknown {what} `{}`", name.node),
+                name.span,
+                format!("no {what} has this name"),
+            )
+            .with_help(help),
+        );
+    }
+
+    fn kind(&mut self, name: &ast::Name) -> Option<KindId> {
+        if let Some(&k) = self.model.names.kinds.get(&name.node) {
+            return Some(k);
+        }
+        let m = &self.model;
+        let candidates: Vec<&str> = m.kinds.iter().map(|k| k.key.as_str()).collect();
+        let fallback = format!("declare it with `kind {}`", name.node);
+        let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnknownKind,
+                format!("unknown resource kind `{}`", name.node),
+                name.span,
+                "not a declared kind",
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    fn role(&mut self, name: &ast::Name) -> Option<RoleId> {
+        if let Some(&r) = self.model.names.roles.get(&name.node) {
+            return Some(r);
+        }
+        let names: Vec<String> = self.model.names.roles.keys().cloned().collect();
+        let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
+        self.unknown(
+            Code::UnknownRole,
+            "role",
+            name,
+            names.iter().map(String::as_str).collect(),
+            fallback,
+        );
+        None
+    }
+
+    fn team(&mut self, name: &ast::Name) -> Option<TeamId> {
+        if let Some(&t) = self.model.names.teams.get(&name.node) {
+            return Some(t);
+        }
+        let names: Vec<String> = self.model.teams.iter().map(|t| t.key.clone()).collect();
+        let fallback = format!("declare it with `team {}`", name.node);
+        self.unknown(
+            Code::UnknownTeam,
+            "team",
+            name,
+            names.iter().map(String::as_str).collect(),
+            fallback,
+        );
+        None
+    }
+
+    fn permission(&mut self, name: &ast::Name) -> Option<PermId> {
+        if let Some(&p) = self.model.names.perms.get(&name.node) {
+            return Some(p);
+        }
+        let names: Vec<String> = self.model.perms.iter().map(|p| p.name.clone()).collect();
+        let fallback = format!("declare it with `permission {} on …`", name.node);
+        self.unknown(
+            Code::UnknownPermission,
+            "permission",
+            name,
+            names.iter().map(String::as_str).collect(),
+            fallback,
+        );
+        None
+    }
+
+    /// The permissions a pattern (`*`, `p:*`, `p:a`) matches; an error when none.
+    fn permission_pattern(&mut self, pattern: &ast::Name) -> Option<Vec<PermId>> {
+        let text = pattern.node.as_str();
+        if text == "*" {
+            return Some(self.model.perm_ids().collect());
+        }
+        let Some(prefix) = text.strip_suffix(":*") else {
+            return self.permission(pattern).map(|p| vec![p]);
+        };
+        let matched: Vec<PermId> = self
+            .model
+            .perm_ids()
+            .filter(|&p| self.model[p].prefix() == prefix)
+            .collect();
+        if matched.is_empty() {
+            let mut prefixes: Vec<&str> = self.model.perms.iter().map(Permission::prefix).collect();
+            prefixes.dedup();
+            let help = did_you_mean(prefix, prefixes)
+                .map(|h| h.replace("`?", ":*`?").replace("mean `", "mean `"))
+                .unwrap_or_else(|| format!("no declared permission starts with `{prefix}:`"));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::WildcardMatchesNothing,
+                    format!("`{text}` matches no declared permission"),
+                    pattern.span,
+                    "matches nothing",
+                )
+                .with_help(help),
+            );
+            return None;
+        }
+        Some(matched)
+    }
+
+    /// A written scope: `global`, `team/KEY` or `KIND/KEY`.
+    fn scope(&mut self, name: &ast::Name) -> Option<Scope> {
+        match self.model.parse_scope(&name.node) {
+            Ok(scope) => Some(scope),
+            Err(e) => {
+                self.scope_error(name, e);
+                None
+            }
+        }
+    }
+
+    fn scope_error(&mut self, name: &ast::Name, error: ScopeError) {
+        let (kind, key) = name.node.split_once('/').unwrap_or((&name.node, ""));
+        let key_name = || ast::Name::new(key.to_string(), name.span);
+        match error {
+            ScopeError::Malformed => self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownScope,
+                    format!("unknown scope `{}`", name.node),
+                    name.span,
+                    "not a scope",
+                )
+                .with_help("write `global`, `team/KEY` or `KIND/KEY`"),
+            ),
+            ScopeError::UnknownTeam => {
+                self.team(&key_name());
+            }
+            ScopeError::UnknownKind => {
+                self.kind(&ast::Name::new(kind.to_string(), name.span));
+            }
+            ScopeError::UnknownResource => {
+                let kind_id = self.model.names.kinds.get(kind).copied();
+                let candidates: Vec<String> = self
+                    .model
+                    .resources
+                    .iter()
+                    .filter(|r| Some(r.kind) == kind_id)
+                    .map(|r| format!("{kind}/{}", r.key))
+                    .collect();
+                self.unknown(
+                    Code::UnknownScope,
+                    kind,
+                    &name.clone(),
+                    candidates.iter().map(String::as_str).collect(),
+                    format!("declare it with `{kind} {key} {{ share … }}`"),
+                );
+            }
+        }
+    }
+
+    fn scope_pattern(&mut self, name: &ast::Name) -> Option<ScopePattern> {
+        let text = name.node.as_str();
+        let kind_part = text.strip_suffix("/*").unwrap_or(text);
+        let wildcard = kind_part.len() != text.len() || !text.contains('/');
+        if wildcard && text != "global" {
+            if kind_part == "team" {
+                return Some(ScopePattern::AnyTeam);
+            }
+            if let Some(&k) = self.model.names.kinds.get(kind_part) {
+                return Some(ScopePattern::AnyOfKind(k));
+            }
+            if !text.contains('/') {
+                self.scope_error(name, ScopeError::Malformed);
+            } else {
+                self.kind(&ast::Name::new(kind_part.to_string(), name.span));
+            }
+            return None;
+        }
+        self.scope(name).map(ScopePattern::Exact)
+    }
+
+    // ------------------------------------------------------------ references
+
+    fn resolve_references(&mut self, items: &[&ast::Item]) {
+        let mut members = Vec::new();
+        let mut auths = Vec::new();
+        for item in items {
+            match item {
+                ast::Item::Role(r) => self.resolve_role(r),
+                ast::Item::Team(t) => {
+                    members.extend(t.members.iter().map(|(email, role)| PendingMember {
+                        email: email.clone(),
+                        team: t.key.clone(),
+                        role: role.clone(),
+                        span: Span {
+                            end: role.span.end,
+                            ..email.span
+                        },
+                        source: MemberSource::Member,
+                    }))
+                }
+                ast::Item::User(u) => {
+                    members.extend(u.teams.iter().map(|(team, role)| PendingMember {
+                        email: u.email.clone(),
+                        team: team.clone(),
+                        role: role.clone(),
+                        span: Span {
+                            end: role.span.end,
+                            ..team.span
+                        },
+                        source: MemberSource::UserIn,
+                    }))
+                }
+                ast::Item::Resource(r) => self.resolve_shares(r),
+                ast::Item::Auth(a) => auths.push(a),
+                _ => {}
+            }
+        }
+        let auth = self.merge_auth(&auths);
+        self.resolve_auth(auth.as_ref(), &mut members);
+        self.resolve_members(members);
+        for item in items {
+            match item {
+                ast::Item::Test(t) => self.resolve_test(t),
+                ast::Item::Invariant(i) => self.resolve_invariant(i),
+                _ => {}
+            }
+        }
+    }
+
+    fn resolve_role(&mut self, r: &ast::Role) {
+        let Some(&id) = self.model.names.roles.get(&r.key.node) else {
+            return;
+        };
+        if self.model[id].span != r.key.span {
+            return; // a duplicate, already reported
+        }
+        let includes: Vec<(RoleId, Span)> = r
+            .includes
+            .iter()
+            .filter_map(|n| self.role(n).map(|id| (id, n.span)))
+            .collect();
+        let mut grants = Vec::new();
+        let mut direct = PermSet::with_capacity(self.model.perms.len());
+        for pattern in &r.grants {
+            if let Some(perms) = self.permission_pattern(pattern) {
+                perms.iter().for_each(|&p| direct.insert(p));
+                grants.push(Grant {
+                    pattern: pattern.node.clone(),
+                    perms,
+                    span: pattern.span,
+                });
+            }
+        }
+        let only_in = r.only_in.as_ref().map(|teams| {
+            let ids: Vec<TeamId> = teams.iter().filter_map(|t| self.team(t)).collect();
+            let span = teams
+                .first()
+                .map(|f| Span {
+                    end: teams.last().map_or(f.span.end, |l| l.span.end),
+                    ..f.span
+                })
+                .unwrap_or(r.key.span);
+            (ids, span)
+        });
+        let role = &mut self.model.roles[id.index()];
+        role.includes = includes;
+        role.grants = grants;
+        role.direct = direct;
+        role.only_in = only_in;
+    }
+
+    fn resolve_shares(&mut self, r: &ast::Resource) {
+        let Some(kind) = self.model.names.kinds.get(&r.kind.node).copied() else {
+            return;
+        };
+        let Some(&id) = self.model.names.resources.get(&(kind, r.key.node.clone())) else {
+            return;
+        };
+        if self.model[id].span != r.key.span {
+            return;
+        }
+        let mut shares: Vec<Share> = Vec::new();
+        for s in &r.shares {
+            let (team, role) = (self.team(&s.team), self.role(&s.role));
+            let (Some(team), Some(role)) = (team, role) else {
+                continue;
+            };
+            if let Some(first) = shares.iter().find(|x| x.team == team) {
+                self.diags.push(
+                    duplicate("share with team", &s.team.node, s.span, first.span)
+                        .with_help("a resource is shared with a team once; keep one `share` line"),
+                );
+                continue;
+            }
+            shares.push(Share {
+                team,
+                role,
+                owner: s.owner,
+                span: s.span,
+            });
+        }
+        let all_resolved = shares.len() == r.shares.len();
+        if all_resolved && !shares.iter().any(|s| s.owner) {
+            let kind_key = &self.model[kind].key;
+            let help = match shares.first() {
+                Some(first) => format!(
+                    "mark the owning team's share: `share {} as {} owner`",
+                    self.model[first.team].key, self.model[first.role].key
+                ),
+                None => "add `share TEAM as ROLE owner`".to_string(),
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::MissingOwner,
+                    format!("{kind_key} `{}` has no owner share", r.key.node),
+                    r.key.span,
+                    "no share here is marked `owner`",
+                )
+                .with_help(help),
+            );
+        }
+        shares.sort_by_key(|s| s.team);
+        self.model.resources[id.index()].shares = shares;
+    }
+
+    /// `auth` may be split across files (the built-ins set the defaults, the
+    /// org lists its admins), but each setting is made once.
+    fn merge_auth(&mut self, blocks: &[&ast::Auth]) -> Option<ast::Auth> {
+        let (first, rest) = blocks.split_first()?;
+        let mut merged = (*first).clone();
+        for block in rest {
+            let settings = [
+                ("admin_team", &block.admin_team, &mut merged.admin_team),
+                (
+                    "default_team",
+                    &block.default_team,
+                    &mut merged.default_team,
+                ),
+                (
+                    "default_role",
+                    &block.default_role,
+                    &mut merged.default_role,
+                ),
+            ];
+            for (what, theirs, ours) in settings {
+                match (theirs, ours.as_ref()) {
+                    (Some(again), Some(first)) => {
+                        self.diags
+                            .push(duplicate("auth setting", what, again.span, first.span))
+                    }
+                    (Some(value), None) => *ours = Some(value.clone()),
+                    (None, _) => {}
+                }
+            }
+            match (&block.admins, &merged.admins) {
+                (Some(again), Some(first)) => {
+                    let at =
+                        |v: &Vec<ast::Name>, fallback: Span| v.first().map_or(fallback, |n| n.span);
+                    self.diags.push(duplicate(
+                        "auth setting",
+                        "admins",
+                        at(again, block.span),
+                        at(first, merged.span),
+                    ))
+                }
+                (Some(value), None) => merged.admins = Some(value.clone()),
+                (None, _) => {}
+            }
+        }
+        Some(merged)
+    }
+
+    fn resolve_auth(&mut self, auth: Option<&ast::Auth>, members: &mut Vec<PendingMember>) {
+        let default_auth = ast::Auth::default();
+        let a = auth.unwrap_or(&default_auth);
+        self.model.auth.span = auth.map(|a| a.span);
+        let admin_key = a.admin_team.as_ref().map_or("admin", |n| n.node.as_str());
+        self.model.auth.admin_team_key = admin_key.to_string();
+        self.model.auth.admin_team = match &a.admin_team {
+            Some(name) => self.team(name),
+            None => self.model.names.teams.get("admin").copied(),
+        };
+        match (&a.default_team, &a.default_role) {
+            (Some(team), Some(role)) => {
+                let (team, role) = (self.team(team), self.role(role));
+                if let (Some(team), Some(role)) = (team, role) {
+                    self.model.auth.default = Some((team, role));
+                }
+            }
+            (Some(only), None) | (None, Some(only)) => {
+                let missing = if a.default_team.is_some() {
+                    "default_role"
+                } else {
+                    "default_team"
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::IncompleteDefaults,
+                        format!("`auth` sets only one of `default_team` and `default_role`"),
+                        only.span,
+                        format!("`{missing}` is missing"),
+                    )
+                    .with_help(format!(
+                        "new logins need both: add `{missing} …`, or remove this line so that new logins are denied everything"
+                    )),
+                );
+            }
+            (None, None) => {}
+        }
+        let Some(admins) = &a.admins else {
+            return;
+        };
+        if admins.is_empty() {
+            return;
+        }
+        let admin_role = self.model.names.roles.get("admin").copied();
+        if admin_role.is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::AdminsWithoutAdminRole,
+                    "`admins` are made members of the admin team with role `admin`, but no role `admin` is declared",
+                    admins[0].span,
+                    "these users need a role `admin`",
+                )
+                .with_help("declare `role admin \"Admin\" { grant * }`"),
+            );
+        }
+        if self.model.auth.admin_team.is_none() && a.admin_team.is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownTeam,
+                    format!("`admins` need the admin team `{admin_key}`, which is not declared"),
+                    admins[0].span,
+                    "members of the admin team",
+                )
+                .with_help(format!("declare it with `team {admin_key}`")),
+            );
+        }
+        if admin_role.is_none() || self.model.auth.admin_team.is_none() {
+            return;
+        }
+        for email in admins {
+            members.push(PendingMember {
+                email: email.clone(),
+                team: ast::Name::new(admin_key.to_string(), email.span),
+                role: ast::Name::new("admin".to_string(), email.span),
+                span: email.span,
+                source: MemberSource::Admins,
+            });
+        }
+    }
+
+    fn resolve_members(&mut self, pending: Vec<PendingMember>) {
+        let mut seen: HashMap<(UserId, TeamId), Membership> = HashMap::new();
+        for p in pending {
+            let user = self.user_for(&p.email);
+            let (team, role) = (self.team(&p.team), self.role(&p.role));
+            let (Some(team), Some(role)) = (team, role) else {
+                continue;
+            };
+            let membership = Membership {
+                user,
+                team,
+                role,
+                span: p.span,
+                source: p.source,
+            };
+            match seen.get(&(user, team)) {
+                Some(first) if first.role != role => {
+                    let m = &self.model;
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::ConflictingRoles,
+                            format!(
+                                "`{}` is given two roles in team `{}`: `{}` and `{}`",
+                                m[user].email, m[team].key, m[first.role].key, m[role].key
+                            ),
+                            p.span,
+                            format!("as `{}` here", m[role].key),
+                        )
+                        .with_label(first.span, format!("as `{}` here", m[first.role].key))
+                        .with_help(
+                            "a member holds exactly one role in a team: keep one of these lines",
+                        ),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert((user, team), membership);
+                }
+            }
+        }
+        let mut all: Vec<Membership> = seen.into_values().collect();
+        all.sort_by_key(|m| (m.team, m.user));
+        for m in &all {
+            self.model.teams[m.team.index()].members.push(*m);
+            self.model.users[m.user.index()].memberships.push(*m);
+        }
+        for user in &mut self.model.users {
+            user.memberships.sort_by_key(|m| m.team);
+        }
+    }
+
+    fn resolve_test(&mut self, t: &ast::Test) {
+        let mut lines = Vec::new();
+        for line in &t.lines {
+            let perm = self.permission(&line.permission);
+            let scope = match &line.scope {
+                Some(s) => self.scope(s),
+                None => Some(Scope::Global),
+            };
+            let to = match &line.to {
+                Some(to) => match self.scope(to) {
+                    Some(Scope::Team(team)) => Some(Some(team)),
+                    Some(_) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::UnknownScope,
+                                format!("`to` takes a team, not `{}`", to.node),
+                                to.span,
+                                "not a team",
+                            )
+                            .with_help("write `to team/KEY`"),
+                        );
+                        None
+                    }
+                    None => None,
+                },
+                None => Some(None),
+            };
+            let (Some(perm), Some(scope), Some(to)) = (perm, scope, to) else {
+                continue;
+            };
+            let p = &self.model[perm];
+            if p.target_team && to.is_none() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::MissingTarget,
+                        format!("`{}` needs a target team", p.name),
+                        line.span,
+                        "no `to team/…` here",
+                    )
+                    .with_help(format!(
+                        "`{}` is declared `target team`: add `to team/KEY`",
+                        p.name
+                    )),
+                );
+                continue;
+            }
+            if !p.target_team {
+                if let Some(to_name) = &line.to {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::UnexpectedTarget,
+                            format!("`{}` takes no target team", p.name),
+                            to_name.span,
+                            "unexpected `to`",
+                        )
+                        .with_help("only permissions declared `target team` take `to`; remove it"),
+                    );
+                    continue;
+                }
+            }
+            lines.push(TestLine {
+                expect: line.expect,
+                user: line.user.node.to_lowercase(),
+                perm,
+                scope,
+                to,
+                span: line.span,
+            });
+        }
+        self.model.tests.push(Test {
+            name: t.name.node.clone(),
+            span: t.name.span,
+            lines,
+        });
+    }
+
+    fn resolve_invariant(&mut self, inv: &ast::Invariant) {
+        let mut rules = Vec::new();
+        for rule in &inv.rules {
+            let (permission, scope) = match &rule.node {
+                ast::Rule::OnlyTeam {
+                    permission, scope, ..
+                }
+                | ast::Rule::OnlyRole {
+                    permission, scope, ..
+                }
+                | ast::Rule::Nobody { permission, scope }
+                | ast::Rule::AtMost {
+                    permission, scope, ..
+                }
+                | ast::Rule::Implies {
+                    permission, scope, ..
+                } => (permission, scope),
+            };
+            let perms = self.permission_pattern(permission);
+            let scope = match scope {
+                Some(s) => self.scope_pattern(s),
+                None => Some(ScopePattern::Any),
+            };
+            let kind = match &rule.node {
+                ast::Rule::OnlyTeam { teams, .. } => {
+                    let ids: Vec<_> = teams.iter().filter_map(|t| self.team(t)).collect();
+                    (ids.len() == teams.len()).then_some(InvariantKind::OnlyTeam(ids))
+                }
+                ast::Rule::OnlyRole { roles, .. } => {
+                    let ids: Vec<_> = roles.iter().filter_map(|r| self.role(r)).collect();
+                    (ids.len() == roles.len()).then_some(InvariantKind::OnlyRole(ids))
+                }
+                ast::Rule::Nobody { .. } => Some(InvariantKind::Nobody),
+                ast::Rule::AtMost { count, .. } => Some(InvariantKind::AtMost(*count)),
+                ast::Rule::Implies { implied, .. } => {
+                    self.permission_pattern(implied).map(InvariantKind::Implies)
+                }
+            };
+            if let (Some(perms), Some(scope), Some(kind)) = (perms, scope, kind) {
+                rules.push(InvariantRule {
+                    kind,
+                    perms,
+                    scope,
+                    text: self.model.sources.slice(rule.span).to_string(),
+                    span: rule.span,
+                });
+            }
+        }
+        self.model.invariants.push(Invariant {
+            name: inv.name.node.clone(),
+            span: inv.name.span,
+            rules,
+        });
+    }
+
+    // ------------------------------------------------------------ checks
+
+    /// `only in`: a role (with what it inherits) assigned outside its teams.
+    fn check_memberships(&mut self) {
+        let m = &self.model;
+        for team in &m.teams {
+            for member in &team.members {
+                let role = &m[member.role];
+                if role.allowed_in(member.team) {
+                    continue;
+                }
+                let allowed = role
+                    .allowed_teams
+                    .iter()
+                    .flatten()
+                    .map(|t| format!("`{}`", m[*t].key))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut d = Diagnostic::new(
+                    Code::OnlyInViolation,
+                    format!(
+                        "role `{}` may not be assigned in team `{}`",
+                        role.key, team.key
+                    ),
+                    member.span,
+                    format!("`{}` is assigned `{}` here", m[member.user].email, role.key),
+                );
+                d = match restricting_role(m, member.role, member.team) {
+                    Some((origin, span)) if origin != member.role => d.with_label(
+                        span,
+                        format!(
+                            "`{}` includes `{}`, restricted here",
+                            role.key, m[origin].key
+                        ),
+                    ),
+                    Some((_, span)) => d.with_label(span, "restricted here"),
+                    None => d,
+                };
+                let help = if allowed.is_empty() {
+                    format!("`{}` may be assigned in no team", role.key)
+                } else {
+                    format!("`{}` may only be assigned in {allowed}", role.key)
+                };
+                self.diags.push(d.with_help(help));
+            }
+        }
+    }
+}
+
+/// The role (the given one or one it includes) whose `only in` excludes `team`.
+fn restricting_role(m: &Model, role: RoleId, team: TeamId) -> Option<(RoleId, Span)> {
+    let mut stack = vec![role];
+    let mut seen = vec![];
+    while let Some(r) = stack.pop() {
+        if seen.contains(&r) {
+            continue;
+        }
+        seen.push(r);
+        if let Some((teams, span)) = &m[r].only_in {
+            if !teams.contains(&team) {
+                return Some((r, *span));
+            }
+        }
+        stack.extend(m[r].includes.iter().map(|(i, _)| *i));
+    }
+    None
+}

@@ -1,0 +1,414 @@
+//! The resolved model: every name turned into a typed id, every reference
+//! checked. The evaluator and the compiler never see a string compare.
+
+use std::collections::HashMap;
+use std::ops::Index;
+
+use fixedbitset::FixedBitSet;
+
+use crate::source::{Sources, Span};
+use crate::syntax::ast::Expect;
+
+macro_rules! ids {
+    ($($name:ident($int:ty) in $field:ident: $item:ty;)*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub $int);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl Index<$name> for Model {
+            type Output = $item;
+            fn index(&self, id: $name) -> &$item {
+                &self.$field[id.index()]
+            }
+        }
+    )*};
+}
+
+ids! {
+    KindId(u16) in kinds: Kind;
+    PermId(u16) in perms: Permission;
+    RoleId(u32) in roles: Role;
+    TeamId(u32) in teams: Team;
+    UserId(u32) in users: User;
+    ResourceId(u32) in resources: Resource;
+}
+
+/// A set of permissions, one bit per [`PermId`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PermSet(FixedBitSet);
+
+impl PermSet {
+    pub fn with_capacity(n: usize) -> Self {
+        PermSet(FixedBitSet::with_capacity(n))
+    }
+    pub fn insert(&mut self, p: PermId) {
+        self.0.grow(p.index() + 1);
+        self.0.insert(p.index());
+    }
+    pub fn contains(&self, p: PermId) -> bool {
+        self.0.contains(p.index())
+    }
+    pub fn union_with(&mut self, other: &PermSet) {
+        self.0.union_with(&other.0);
+    }
+    pub fn intersect(&self, other: &PermSet) -> PermSet {
+        PermSet(self.0.intersection(&other.0).collect())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_clear()
+    }
+    pub fn is_subset(&self, other: &PermSet) -> bool {
+        self.0.is_subset(&other.0)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = PermId> + '_ {
+        self.0.ones().map(|i| PermId(i as u16))
+    }
+    pub fn len(&self) -> usize {
+        self.0.count_ones(..)
+    }
+}
+
+impl FromIterator<PermId> for PermSet {
+    fn from_iter<I: IntoIterator<Item = PermId>>(iter: I) -> Self {
+        let mut set = PermSet::default();
+        for p in iter {
+            set.insert(p);
+        }
+        set
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Kind {
+    pub key: String,
+    pub title: Option<String>,
+    pub span: Span,
+}
+
+/// Where a permission may be held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scopes {
+    pub global: bool,
+    pub team: bool,
+    pub kinds: Vec<KindId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Permission {
+    pub name: String,
+    pub scopes: Scopes,
+    pub requires_owner: bool,
+    pub target_team: bool,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+impl Permission {
+    pub fn prefix(&self) -> &str {
+        self.name.split_once(':').map_or(&*self.name, |(p, _)| p)
+    }
+
+    /// Whether the permission is declared at the scope's level.
+    pub fn declared_on(&self, scope: Scope, model: &Model) -> bool {
+        match scope {
+            Scope::Global => self.scopes.global,
+            Scope::Team(_) => self.scopes.team,
+            Scope::Resource(r) => self.scopes.kinds.contains(&model[r].kind),
+        }
+    }
+}
+
+/// One `grant` pattern of a role, with the permissions it matched.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub pattern: String,
+    pub perms: Vec<PermId>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub key: String,
+    pub title: Option<String>,
+    pub aliases: Vec<String>,
+    pub includes: Vec<(RoleId, Span)>,
+    pub grants: Vec<Grant>,
+    /// Permissions granted by this role's own `grant` lines.
+    pub direct: PermSet,
+    /// Permissions including those of every role it includes, directly or not.
+    pub perms: PermSet,
+    /// The role's own `only in` teams, with the clause's span.
+    pub only_in: Option<(Vec<TeamId>, Span)>,
+    /// Teams it may be assigned in: the intersection of its own `only in` and
+    /// that of every role it includes. `None` means anywhere.
+    pub allowed_teams: Option<Vec<TeamId>>,
+    pub span: Span,
+}
+
+impl Role {
+    pub fn allowed_in(&self, team: TeamId) -> bool {
+        self.allowed_teams
+            .as_ref()
+            .is_none_or(|teams| teams.contains(&team))
+    }
+}
+
+/// Where a membership was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberSource {
+    /// `member EMAIL as ROLE` in the team's block.
+    Member,
+    /// `in TEAM as ROLE` in the user's block.
+    UserIn,
+    /// `admins` in `auth`.
+    Admins,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Membership {
+    pub user: UserId,
+    pub team: TeamId,
+    pub role: RoleId,
+    pub span: Span,
+    pub source: MemberSource,
+}
+
+#[derive(Clone, Debug)]
+pub struct Team {
+    pub key: String,
+    pub title: Option<String>,
+    pub span: Span,
+    /// Sorted by user.
+    pub members: Vec<Membership>,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    /// Lower-case.
+    pub email: String,
+    pub name: Option<String>,
+    /// The `user` item, the first `member` line or the `admins` entry.
+    pub span: Span,
+    /// Declared by a `user` item (as opposed to a member line only).
+    pub explicit: bool,
+    /// Sorted by team.
+    pub memberships: Vec<Membership>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Share {
+    pub team: TeamId,
+    pub role: RoleId,
+    pub owner: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub kind: KindId,
+    pub key: String,
+    pub title: Option<String>,
+    pub span: Span,
+    /// Sorted by team.
+    pub shares: Vec<Share>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Auth {
+    /// The admin team's key (default `admin`), and the team if it is declared.
+    pub admin_team_key: String,
+    pub admin_team: Option<TeamId>,
+    pub default: Option<(TeamId, RoleId)>,
+    pub admins: Vec<UserId>,
+    pub span: Option<Span>,
+}
+
+/// A resolved scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    Global,
+    Team(TeamId),
+    Resource(ResourceId),
+}
+
+/// A resolved scope pattern (invariants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopePattern {
+    Any,
+    Exact(Scope),
+    AnyTeam,
+    AnyOfKind(KindId),
+}
+
+impl ScopePattern {
+    pub fn matches(self, scope: Scope, model: &Model) -> bool {
+        match (self, scope) {
+            (ScopePattern::Any, _) => true,
+            (ScopePattern::Exact(s), scope) => s == scope,
+            (ScopePattern::AnyTeam, Scope::Team(_)) => true,
+            (ScopePattern::AnyOfKind(k), Scope::Resource(r)) => model[r].kind == k,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TestLine {
+    pub expect: Expect,
+    /// Lower-case email; may name an undeclared user (a new login).
+    pub user: String,
+    pub perm: PermId,
+    pub scope: Scope,
+    pub to: Option<TeamId>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Test {
+    pub name: String,
+    pub span: Span,
+    pub lines: Vec<TestLine>,
+}
+
+#[derive(Clone, Debug)]
+pub enum InvariantKind {
+    OnlyTeam(Vec<TeamId>),
+    OnlyRole(Vec<RoleId>),
+    Nobody,
+    AtMost(u32),
+    Implies(Vec<PermId>),
+}
+
+#[derive(Clone, Debug)]
+pub struct InvariantRule {
+    pub kind: InvariantKind,
+    /// The permissions the rule's pattern matched.
+    pub perms: Vec<PermId>,
+    pub scope: ScopePattern,
+    /// The rule as written, for reports.
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Invariant {
+    pub name: String,
+    pub span: Span,
+    pub rules: Vec<InvariantRule>,
+}
+
+/// Name -> id lookups, built once during resolution.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub kinds: HashMap<String, KindId>,
+    pub perms: HashMap<String, PermId>,
+    /// Keys and aliases.
+    pub roles: HashMap<String, RoleId>,
+    pub teams: HashMap<String, TeamId>,
+    pub users: HashMap<String, UserId>,
+    pub resources: HashMap<(KindId, String), ResourceId>,
+}
+
+/// A policy whose every reference resolved.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub sources: Sources,
+    pub kinds: Vec<Kind>,
+    pub perms: Vec<Permission>,
+    pub roles: Vec<Role>,
+    pub teams: Vec<Team>,
+    pub users: Vec<User>,
+    pub resources: Vec<Resource>,
+    pub auth: Auth,
+    pub tests: Vec<Test>,
+    pub invariants: Vec<Invariant>,
+    pub names: Names,
+}
+
+impl Model {
+    pub fn perm_ids(&self) -> impl Iterator<Item = PermId> {
+        (0..self.perms.len()).map(|i| PermId(i as u16))
+    }
+    pub fn role_ids(&self) -> impl Iterator<Item = RoleId> {
+        (0..self.roles.len()).map(|i| RoleId(i as u32))
+    }
+    pub fn team_ids(&self) -> impl Iterator<Item = TeamId> {
+        (0..self.teams.len()).map(|i| TeamId(i as u32))
+    }
+    pub fn user_ids(&self) -> impl Iterator<Item = UserId> {
+        (0..self.users.len()).map(|i| UserId(i as u32))
+    }
+    pub fn resource_ids(&self) -> impl Iterator<Item = ResourceId> {
+        (0..self.resources.len()).map(|i| ResourceId(i as u32))
+    }
+
+    /// The declared user with this email, compared case-insensitively.
+    pub fn user(&self, email: &str) -> Option<UserId> {
+        if email.is_ascii() && !email.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.names.users.get(email).copied(); // already lower-case: no allocation
+        }
+        self.names.users.get(&email.to_lowercase()).copied()
+    }
+    pub fn perm(&self, name: &str) -> Option<PermId> {
+        self.names.perms.get(name).copied()
+    }
+    pub fn role(&self, name: &str) -> Option<RoleId> {
+        self.names.roles.get(name).copied()
+    }
+    pub fn team(&self, key: &str) -> Option<TeamId> {
+        self.names.teams.get(key).copied()
+    }
+
+    /// A scope as written: `global`, `team/KEY` or `KIND/KEY`.
+    pub fn scope_name(&self, scope: Scope) -> String {
+        match scope {
+            Scope::Global => "global".to_string(),
+            Scope::Team(t) => format!("team/{}", self[t].key),
+            Scope::Resource(r) => {
+                let res = &self[r];
+                format!("{}/{}", self[res.kind].key, res.key)
+            }
+        }
+    }
+
+    /// Parses a scope as written. `Err` says what is unknown.
+    pub fn parse_scope(&self, text: &str) -> Result<Scope, ScopeError> {
+        if text == "global" {
+            return Ok(Scope::Global);
+        }
+        let Some((kind, key)) = text.split_once('/') else {
+            return Err(ScopeError::Malformed);
+        };
+        if kind == "team" {
+            return self
+                .team(key)
+                .map(Scope::Team)
+                .ok_or(ScopeError::UnknownTeam);
+        }
+        let kind_id = *self.names.kinds.get(kind).ok_or(ScopeError::UnknownKind)?;
+        self.names
+            .resources
+            .get(&(kind_id, key.to_string()))
+            .map(|&r| Scope::Resource(r))
+            .ok_or(ScopeError::UnknownResource)
+    }
+
+    /// The team the role `admin` of `admins` and the global permissions go through.
+    pub fn admin_team(&self) -> Option<TeamId> {
+        self.auth.admin_team
+    }
+}
+
+/// Why a written scope did not resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeError {
+    Malformed,
+    UnknownTeam,
+    UnknownKind,
+    UnknownResource,
+}

@@ -1,0 +1,172 @@
+//! The spanned AST: names as written, each with the span it came from. It may
+//! be invalid (unknown names, duplicates); resolution checks it.
+
+use crate::source::Span;
+
+/// A value with the span it was written at. Equality ignores the span.
+#[derive(Clone, Debug)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+pub type Name = Spanned<String>;
+
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Item {
+    Auth(Auth),
+    Kind(Kind),
+    Permission(Permission),
+    Role(Role),
+    User(User),
+    Team(Team),
+    Resource(Resource),
+    Test(Test),
+    Invariant(Invariant),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Auth {
+    pub span: Span,
+    pub admin_team: Option<Name>,
+    pub default_team: Option<Name>,
+    pub default_role: Option<Name>,
+    /// `None` when the block has no `admins` line.
+    pub admins: Option<Vec<Name>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kind {
+    pub key: Name,
+    pub title: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Permission {
+    pub name: Name,
+    /// `global`, `team` or a kind key, as written.
+    pub scopes: Vec<Name>,
+    pub requires_owner: bool,
+    pub target_team: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub key: Name,
+    pub title: Option<String>,
+    pub includes: Vec<Name>,
+    /// `*`, `prefix:*` or a permission name.
+    pub grants: Vec<Name>,
+    pub aliases: Vec<Name>,
+    /// `None` when there is no `only in` clause.
+    pub only_in: Option<Vec<Name>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub email: Name,
+    pub name: Option<String>,
+    /// `in TEAM as ROLE` lines.
+    pub teams: Vec<(Name, Name)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Team {
+    pub key: Name,
+    pub title: Option<String>,
+    /// `member EMAIL as ROLE` lines.
+    pub members: Vec<(Name, Name)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub kind: Name,
+    pub key: Name,
+    pub title: Option<String>,
+    pub shares: Vec<Share>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Share {
+    pub team: Name,
+    pub role: Name,
+    pub owner: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Test {
+    pub name: Name,
+    pub lines: Vec<TestLine>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Allow,
+    Deny,
+}
+
+#[derive(Clone, Debug)]
+pub struct TestLine {
+    pub expect: Expect,
+    pub user: Name,
+    pub permission: Name,
+    pub scope: Option<Name>,
+    pub to: Option<Name>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Invariant {
+    pub name: Name,
+    pub rules: Vec<Spanned<Rule>>,
+}
+
+/// One invariant statement. `permission` is a pattern (`*`, `p:*`, `p:a`), and
+/// `scope` a scope pattern (`global`, `team/*`, `use_case/bot`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rule {
+    OnlyTeam {
+        teams: Vec<Name>,
+        permission: Name,
+        scope: Option<Name>,
+    },
+    OnlyRole {
+        roles: Vec<Name>,
+        permission: Name,
+        scope: Option<Name>,
+    },
+    Nobody {
+        permission: Name,
+        scope: Option<Name>,
+    },
+    AtMost {
+        count: u32,
+        permission: Name,
+        scope: Option<Name>,
+    },
+    Implies {
+        permission: Name,
+        implied: Name,
+        scope: Option<Name>,
+    },
+}

@@ -1,0 +1,6 @@
+//! Text -> spanned AST.
+
+pub mod ast;
+mod parser;
+
+pub use parser::parse_file;

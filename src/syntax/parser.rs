@@ -1,0 +1,613 @@
+//! pest pairs -> spanned AST, one `parse_<rule>` function per grammar rule.
+//!
+//! In: one file's text. Out: an [`ast::File`], or the syntax error with what
+//! was expected, in words a user knows.
+
+use pest::Parser as _;
+
+use super::ast::{self, Expect, Name, Spanned};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/policy.pest"]
+struct PolicyParser;
+
+type Pair<'a> = pest::iterators::Pair<'a, Rule>;
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+/// Parses one policy file.
+pub fn parse_file(file: FileId, text: &str) -> Result<ast::File> {
+    pest::set_error_detail(true);
+    let ctx = Ctx { file };
+    let mut pairs =
+        PolicyParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, &e))?;
+    let root = pairs
+        .next()
+        .ok_or_else(|| ctx.internal(Span::new(file, 0, 0)))?;
+    ctx.parse_file(root)
+}
+
+struct Ctx {
+    file: FileId,
+}
+
+impl Ctx {
+    fn span(&self, pair: &Pair) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn name(&self, pair: &Pair) -> Name {
+        Spanned::new(pair.as_str().to_string(), self.span(pair))
+    }
+
+    /// The grammar and this file disagree: a bug, reported rather than a panic.
+    fn internal(&self, span: Span) -> Diagnostic {
+        Diagnostic::new(
+            Code::Syntax,
+            "internal error: the parser met a shape it does not know",
+            span,
+            "here",
+        )
+        .with_help("please report this policy to the rolegraph maintainers")
+    }
+
+    fn unexpected(&self, pair: &Pair) -> Diagnostic {
+        self.internal(self.span(pair))
+    }
+
+    fn parse_file(&self, pair: Pair) -> Result<ast::File> {
+        let mut items = Vec::new();
+        for pair in pair.into_inner() {
+            let item = match pair.as_rule() {
+                Rule::auth => ast::Item::Auth(self.parse_auth(pair)?),
+                Rule::kind_decl => ast::Item::Kind(self.parse_kind_decl(pair)?),
+                Rule::permission => ast::Item::Permission(self.parse_permission(pair)?),
+                Rule::role => ast::Item::Role(self.parse_role(pair)?),
+                Rule::user => ast::Item::User(self.parse_user(pair)?),
+                Rule::team => ast::Item::Team(self.parse_team(pair)?),
+                Rule::resource => ast::Item::Resource(self.parse_resource(pair)?),
+                Rule::test => ast::Item::Test(self.parse_test(pair)?),
+                Rule::invariant => ast::Item::Invariant(self.parse_invariant(pair)?),
+                Rule::EOI => continue,
+                _ => return Err(self.unexpected(&pair)),
+            };
+            items.push(item);
+        }
+        Ok(ast::File { items })
+    }
+
+    fn parse_auth(&self, pair: Pair) -> Result<ast::Auth> {
+        let mut auth = ast::Auth {
+            span: self.span(&pair),
+            ..Default::default()
+        };
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::admin_team => auth.admin_team = Some(self.parse_single_key(pair)?),
+                Rule::default_team => auth.default_team = Some(self.parse_single_key(pair)?),
+                Rule::default_role => auth.default_role = Some(self.parse_single_key(pair)?),
+                Rule::admins => {
+                    let emails = pair
+                        .into_inner()
+                        .map(|p| self.parse_email(p))
+                        .collect::<Result<Vec<_>>>()?;
+                    auth.admins.get_or_insert_with(Vec::new).extend(emails);
+                }
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        Ok(auth)
+    }
+
+    fn parse_single_key(&self, pair: Pair) -> Result<Name> {
+        let span = self.span(&pair);
+        let key = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.internal(span))?;
+        Ok(self.name(&key))
+    }
+
+    fn parse_kind_decl(&self, pair: Pair) -> Result<ast::Kind> {
+        let span = self.span(&pair);
+        let mut key = None;
+        let mut title = None;
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::key => key = Some(self.name(&pair)),
+                Rule::string => title = Some(parse_string(&pair)),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        let key = key.ok_or_else(|| self.internal(span))?;
+        Ok(ast::Kind { key, title })
+    }
+
+    fn parse_permission(&self, pair: Pair) -> Result<ast::Permission> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut scopes = Vec::new();
+        let (mut requires_owner, mut target_team) = (false, false);
+        let mut description = None;
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::perm => name = Some(self.name(&pair)),
+                Rule::scope_kind => scopes.push(self.name(&pair)),
+                Rule::requires => {
+                    for req in pair.into_inner() {
+                        match req.as_rule() {
+                            Rule::req_owner => requires_owner = true,
+                            Rule::req_target_team => target_team = true,
+                            _ => return Err(self.unexpected(&req)),
+                        }
+                    }
+                }
+                Rule::string => description = Some(parse_string(&pair)),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        Ok(ast::Permission {
+            name: name.ok_or_else(|| self.internal(span))?,
+            scopes,
+            requires_owner,
+            target_team,
+            description,
+        })
+    }
+
+    fn parse_role(&self, pair: Pair) -> Result<ast::Role> {
+        let span = self.span(&pair);
+        let mut key = None;
+        let mut role = ast::Role {
+            key: Spanned::new(String::new(), span),
+            title: None,
+            includes: vec![],
+            grants: vec![],
+            aliases: vec![],
+            only_in: None,
+        };
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::key => key = Some(self.name(&pair)),
+                Rule::string => role.title = Some(parse_string(&pair)),
+                Rule::includes => role.includes.extend(self.names(pair)),
+                Rule::grant => role.grants.extend(self.names(pair)),
+                Rule::alias => role.aliases.extend(self.names(pair)),
+                Rule::only_in => role
+                    .only_in
+                    .get_or_insert_with(Vec::new)
+                    .extend(self.names(pair)),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        role.key = key.ok_or_else(|| self.internal(span))?;
+        Ok(role)
+    }
+
+    /// The names of a list clause (`includes a, b`, `grant x:y, z:*`).
+    fn names(&self, pair: Pair) -> Vec<Name> {
+        pair.into_inner().map(|p| self.name(&p)).collect()
+    }
+
+    fn parse_email(&self, pair: Pair) -> Result<Name> {
+        match pair.as_rule() {
+            Rule::bare_email => Ok(self.name(&pair)),
+            Rule::string => {
+                let email = parse_string(&pair);
+                let valid = email
+                    .split_once('@')
+                    .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+                if !valid {
+                    return Err(Diagnostic::new(
+                        Code::InvalidEmail,
+                        format!("`{email}` is not an email"),
+                        self.span(&pair),
+                        "expected `name@domain`",
+                    ));
+                }
+                Ok(Spanned::new(email, self.span(&pair)))
+            }
+            _ => Err(self.unexpected(&pair)),
+        }
+    }
+
+    fn parse_user(&self, pair: Pair) -> Result<ast::User> {
+        let span = self.span(&pair);
+        let mut email = None;
+        let mut name = None;
+        let mut teams = Vec::new();
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::bare_email => email = Some(self.parse_email(pair)?),
+                Rule::string if email.is_none() => email = Some(self.parse_email(pair)?),
+                Rule::string => name = Some(parse_string(&pair)),
+                Rule::user_in => teams.push(self.parse_pair_of_keys(pair)?),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        Ok(ast::User {
+            email: email.ok_or_else(|| self.internal(span))?,
+            name,
+            teams,
+        })
+    }
+
+    /// `in TEAM as ROLE`.
+    fn parse_pair_of_keys(&self, pair: Pair) -> Result<(Name, Name)> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        match (inner.next(), inner.next()) {
+            (Some(a), Some(b)) => Ok((self.name(&a), self.name(&b))),
+            _ => Err(self.internal(span)),
+        }
+    }
+
+    fn parse_team(&self, pair: Pair) -> Result<ast::Team> {
+        let span = self.span(&pair);
+        let mut key = None;
+        let mut title = None;
+        let mut members = Vec::new();
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::key => key = Some(self.name(&pair)),
+                Rule::string => title = Some(parse_string(&pair)),
+                Rule::member => members.push(self.parse_member(pair)?),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        Ok(ast::Team {
+            key: key.ok_or_else(|| self.internal(span))?,
+            title,
+            members,
+        })
+    }
+
+    /// `member EMAIL as ROLE`.
+    fn parse_member(&self, pair: Pair) -> Result<(Name, Name)> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        match (inner.next(), inner.next()) {
+            (Some(email), Some(role)) => Ok((self.parse_email(email)?, self.name(&role))),
+            _ => Err(self.internal(span)),
+        }
+    }
+
+    fn parse_resource(&self, pair: Pair) -> Result<ast::Resource> {
+        let span = self.span(&pair);
+        let mut keys = Vec::new();
+        let mut title = None;
+        let mut shares = Vec::new();
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::key => keys.push(self.name(&pair)),
+                Rule::string => title = Some(parse_string(&pair)),
+                Rule::share => shares.push(self.parse_share(pair)?),
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        let mut keys = keys.into_iter();
+        match (keys.next(), keys.next()) {
+            (Some(kind), Some(key)) => Ok(ast::Resource {
+                kind,
+                key,
+                title,
+                shares,
+            }),
+            _ => Err(self.internal(span)),
+        }
+    }
+
+    fn parse_share(&self, pair: Pair) -> Result<ast::Share> {
+        let span = self.span(&pair);
+        let mut keys = Vec::new();
+        let mut owner = false;
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::key => keys.push(self.name(&pair)),
+                Rule::owner => owner = true,
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        let mut keys = keys.into_iter();
+        match (keys.next(), keys.next()) {
+            (Some(team), Some(role)) => Ok(ast::Share {
+                team,
+                role,
+                owner,
+                span,
+            }),
+            _ => Err(self.internal(span)),
+        }
+    }
+
+    fn parse_test(&self, pair: Pair) -> Result<ast::Test> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut lines = Vec::new();
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::string => name = Some(Spanned::new(parse_string(&pair), self.span(&pair))),
+                Rule::test_line => lines.push(self.parse_test_line(pair)?),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        Ok(ast::Test {
+            name: name.ok_or_else(|| self.internal(span))?,
+            lines,
+        })
+    }
+
+    fn parse_test_line(&self, pair: Pair) -> Result<ast::TestLine> {
+        let span = self.span(&pair);
+        let (mut expect, mut user, mut permission, mut scope, mut to) =
+            (None, None, None, None, None);
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::expect => {
+                    expect = Some(if pair.as_str() == "allow" {
+                        Expect::Allow
+                    } else {
+                        Expect::Deny
+                    })
+                }
+                Rule::bare_email | Rule::string => user = Some(self.parse_email(pair)?),
+                Rule::perm => permission = Some(self.name(&pair)),
+                Rule::scope => scope = Some(self.name(&pair)),
+                Rule::to_team => to = Some(self.parse_single_key(pair)?),
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        match (expect, user, permission) {
+            (Some(expect), Some(user), Some(permission)) => Ok(ast::TestLine {
+                expect,
+                user,
+                permission,
+                scope,
+                to,
+                span,
+            }),
+            _ => Err(self.internal(span)),
+        }
+    }
+
+    fn parse_invariant(&self, pair: Pair) -> Result<ast::Invariant> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut rules = Vec::new();
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::string => name = Some(Spanned::new(parse_string(&pair), self.span(&pair))),
+                Rule::only_team
+                | Rule::only_role
+                | Rule::nobody
+                | Rule::at_most
+                | Rule::implies => rules.push(self.parse_invariant_rule(pair)?),
+                Rule::kw_item => {}
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        Ok(ast::Invariant {
+            name: name.ok_or_else(|| self.internal(span))?,
+            rules,
+        })
+    }
+
+    fn parse_invariant_rule(&self, pair: Pair) -> Result<Spanned<ast::Rule>> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut keys = Vec::new();
+        let mut perms = Vec::new();
+        let mut scope = None;
+        let mut count = None;
+        for pair in pair.into_inner() {
+            match pair.as_rule() {
+                Rule::key => keys.push(self.name(&pair)),
+                Rule::perm_pattern => perms.push(self.name(&pair)),
+                Rule::on_scope => scope = Some(self.parse_single_key(pair)?),
+                Rule::count => {
+                    count = Some(
+                        pair.as_str()
+                            .parse::<u32>()
+                            .map_err(|_| self.internal(span))?,
+                    )
+                }
+                _ => return Err(self.unexpected(&pair)),
+            }
+        }
+        let mut perms = perms.into_iter();
+        let permission = perms.next().ok_or_else(|| self.internal(span))?;
+        let node = match rule {
+            Rule::only_team => ast::Rule::OnlyTeam {
+                teams: keys,
+                permission,
+                scope,
+            },
+            Rule::only_role => ast::Rule::OnlyRole {
+                roles: keys,
+                permission,
+                scope,
+            },
+            Rule::nobody => ast::Rule::Nobody { permission, scope },
+            Rule::at_most => ast::Rule::AtMost {
+                count: count.ok_or_else(|| self.internal(span))?,
+                permission,
+                scope,
+            },
+            Rule::implies => ast::Rule::Implies {
+                permission,
+                implied: perms.next().ok_or_else(|| self.internal(span))?,
+                scope,
+            },
+            _ => return Err(self.internal(span)),
+        };
+        Ok(Spanned::new(node, span))
+    }
+}
+
+/// The value of a string literal, escapes resolved.
+fn parse_string(pair: &Pair) -> String {
+    let raw = pair.as_str();
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What a rule is called in "expected …" lists.
+fn rule_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::key => "a name",
+        Rule::perm => "a permission (`prefix:action`)",
+        Rule::perm_pattern => "a permission pattern (`prefix:action`, `prefix:*` or `*`)",
+        Rule::scope => "a scope (`global`, `team/KEY` or `KIND/KEY`)",
+        Rule::scope_pattern => "a scope pattern (`global`, `team/*`, `KIND/KEY`)",
+        Rule::scope_kind => "a scope (`global`, `team` or a resource kind)",
+        Rule::count => "a number",
+        Rule::bare_email => "an email",
+        Rule::string | Rule::string_inner => "a quoted string",
+        Rule::kw_item => "an item (`permission`, `role`, `team`, `user`, `test`, …)",
+        Rule::auth | Rule::kind_decl | Rule::permission | Rule::role | Rule::user | Rule::team => {
+            "an item"
+        }
+        Rule::resource => "a resource (`KIND KEY { share … }`)",
+        Rule::test | Rule::invariant => "an item",
+        Rule::admin_team => "`admin_team`",
+        Rule::default_team => "`default_team`",
+        Rule::default_role => "`default_role`",
+        Rule::admins => "`admins`",
+        Rule::requires => "`requires`",
+        Rule::req_owner => "`owner`",
+        Rule::req_target_team => "`target team`",
+        Rule::includes => "`includes`",
+        Rule::grant => "`grant`",
+        Rule::alias => "`alias`",
+        Rule::only_in => "`only in`",
+        Rule::user_in => "`in TEAM as ROLE`",
+        Rule::member => "`member EMAIL as ROLE`",
+        Rule::share => "`share TEAM as ROLE`",
+        Rule::owner => "`owner`",
+        Rule::test_line => "an `allow` or `deny` line",
+        Rule::expect => "`allow` or `deny`",
+        Rule::to_team => "`to team/KEY`",
+        Rule::on_scope => "`on SCOPE`",
+        Rule::only_team | Rule::only_role => "`only team …` or `only role …`",
+        Rule::nobody => "`nobody may …`",
+        Rule::at_most => "`at most N users may …`",
+        Rule::implies => "`P implies Q`",
+        _ => return None,
+    })
+}
+
+fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let mut expected: Vec<String> = Vec::new();
+    let mut pos = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        expected.extend(
+            positives
+                .iter()
+                .filter_map(|r| rule_words(*r))
+                .map(String::from),
+        );
+    }
+    if let Some(attempts) = err.parse_attempts() {
+        if attempts.max_position >= pos {
+            if attempts.max_position > pos {
+                expected.clear();
+            }
+            pos = attempts.max_position;
+            // Literal tokens (`as`, `{`); ranges and built-ins say nothing a
+            // user would type.
+            for token in attempts.expected_tokens() {
+                let token = token.to_string();
+                let is_range = token.chars().count() == 4 && token.contains("..");
+                let noise = token.trim().is_empty()
+                    || matches!(token.as_str(), "#" | "\"" | "\\" | "BUILTIN_RULE");
+                if !is_range && !noise {
+                    expected.push(format!("`{token}`"));
+                }
+            }
+        }
+    }
+    expected.sort();
+    expected.dedup();
+    let found = found_at(text, pos);
+    let message = match expected.as_slice() {
+        [] => format!("unexpected {found}"),
+        [one] => format!("expected {one}, found {found}"),
+        [init @ .., last] => format!("expected {} or {last}, found {found}", init.join(", ")),
+    };
+    let end = text[pos..]
+        .char_indices()
+        .find(|&(_, c)| c.is_whitespace())
+        .map_or(text.len(), |(i, _)| pos + i)
+        .max(pos);
+    let label = if expected.is_empty() {
+        "unexpected here".to_string()
+    } else {
+        format!("expected {}", expected.join(" or "))
+    };
+    Diagnostic::new(Code::Syntax, message, Span::new(file, pos, end), label)
+        .with_help_opt(syntax_help(text, pos))
+}
+
+fn found_at(text: &str, pos: usize) -> String {
+    let rest = &text[pos.min(text.len())..];
+    let token: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(30)
+        .collect();
+    if token.is_empty() {
+        "end of file".to_string()
+    } else {
+        format!("`{token}`")
+    }
+}
+
+/// Help for mistakes people make often.
+fn syntax_help(text: &str, pos: usize) -> Option<String> {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    let line = line.split('\n').next().unwrap_or("");
+    if line.matches('"').count() % 2 == 1 {
+        return Some("a string must end with `\"` on the same line".into());
+    }
+    let rest = &text[pos..];
+    if rest.starts_with('=') || rest.starts_with(':') {
+        return Some("clauses take no `=` or `:`; write e.g. `default_role read-only`".into());
+    }
+    if rest.is_empty()
+        || text[..pos].matches('{').count() > text[..pos].matches('}').count()
+            && rest.trim().is_empty()
+    {
+        return Some("a block was not closed: add `}`".into());
+    }
+    None
+}

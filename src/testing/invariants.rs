@@ -1,0 +1,153 @@
+//! Invariants range over the rows of the compiled matrix (SPEC §3): every
+//! (user, scope, permission) held, with the new-login user `*` as one user.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::compile::{subject_grants, Subject};
+use crate::eval::{grant_paths, vias, Via};
+use crate::resolve::{InvariantKind, InvariantRule, Model, PermSet, Scope};
+use crate::Policy;
+
+/// Counterexamples shown per rule; the rest are counted.
+const SHOWN: usize = 20;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    pub user: String,
+    pub scope: String,
+    pub permission: String,
+    /// The paths that grant it.
+    pub via: Vec<Via>,
+}
+
+impl Counterexample {
+    pub fn to_text(&self) -> String {
+        let via: Vec<String> = self
+            .via
+            .iter()
+            .map(|v| match &v.share_role {
+                Some(s) => format!(
+                    "{} in `{}` as `{}` (shared as `{s}`)",
+                    v.through, v.team, v.role
+                ),
+                None => format!("{} in `{}` as `{}`", v.through, v.team, v.role),
+            })
+            .collect();
+        format!(
+            "{} holds {} on {}, via {}",
+            self.user,
+            self.permission,
+            self.scope,
+            via.join("; ")
+        )
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleResult {
+    pub rule: String,
+    pub at: String,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub counterexamples: Vec<Counterexample>,
+    /// Counterexamples beyond those listed.
+    pub more: usize,
+}
+
+struct HeldRow {
+    subject: Subject,
+    scope: Scope,
+    perm: crate::resolve::PermId,
+}
+
+fn user_name(model: &Model, s: Subject) -> String {
+    match s {
+        Subject::NewLogin => "*".to_string(),
+        Subject::User(u) => model[u].email.clone(),
+    }
+}
+
+pub fn check(policy: &Policy, rule: &InvariantRule) -> RuleResult {
+    let (model, m) = (&policy.model, &policy.matrix);
+    let pattern: PermSet = rule.perms.iter().copied().collect();
+    let subjects = std::iter::once(Subject::NewLogin).chain(model.user_ids().map(Subject::User));
+    // The matching rows, and for `implies` each subject's grants by scope.
+    let mut rows = Vec::new();
+    let mut grants_of: BTreeMap<Subject, BTreeMap<Scope, PermSet>> = BTreeMap::new();
+    for subject in subjects {
+        let grants = subject_grants(model, m, subject);
+        for (scope, perms) in &grants {
+            if !rule.scope.matches(*scope, model) {
+                continue;
+            }
+            for perm in perms.intersect(&pattern).iter() {
+                rows.push(HeldRow {
+                    subject,
+                    scope: *scope,
+                    perm,
+                });
+            }
+        }
+        if matches!(rule.kind, InvariantKind::Implies(_)) {
+            grants_of.insert(subject, grants);
+        }
+    }
+    let mut message = None;
+    let failing: Vec<&HeldRow> = match &rule.kind {
+        InvariantKind::Nobody => rows.iter().collect(),
+        InvariantKind::OnlyTeam(teams) => rows
+            .iter()
+            .filter(|r| {
+                !m.memberships(r.subject)
+                    .iter()
+                    .any(|(t, _)| teams.contains(t))
+            })
+            .collect(),
+        InvariantKind::OnlyRole(roles) => rows
+            .iter()
+            .filter(|r| {
+                grant_paths(model, m, r.subject, r.perm, r.scope)
+                    .iter()
+                    .any(|(_, role, _, _)| !roles.contains(role))
+            })
+            .collect(),
+        InvariantKind::AtMost(n) => {
+            let mut holders: Vec<Subject> = rows.iter().map(|r| r.subject).collect();
+            holders.dedup();
+            if holders.len() > *n as usize {
+                message = Some(format!("{} users hold it, more than {n}", holders.len()));
+                rows.iter().collect()
+            } else {
+                vec![]
+            }
+        }
+        InvariantKind::Implies(implied) => rows
+            .iter()
+            .filter(|r| {
+                let held = grants_of.get(&r.subject).and_then(|g| g.get(&r.scope));
+                !implied.iter().all(|q| held.is_some_and(|h| h.contains(*q)))
+            })
+            .collect(),
+    };
+    let counterexamples = failing
+        .iter()
+        .take(SHOWN)
+        .map(|r| Counterexample {
+            user: user_name(model, r.subject),
+            scope: model.scope_name(r.scope),
+            permission: model[r.perm].name.clone(),
+            via: vias(model, m, r.subject, r.perm, r.scope),
+        })
+        .collect();
+    RuleResult {
+        rule: rule.text.clone(),
+        at: model.sources.location(rule.span),
+        passed: failing.is_empty(),
+        message,
+        counterexamples,
+        more: failing.len().saturating_sub(SHOWN),
+    }
+}
