@@ -2,7 +2,13 @@
 //! print. Exit codes (SPEC §4): 0 success or allow; 1 policy errors, failed
 //! tests or invariants, or a deny; 2 usage or I/O errors.
 
+mod audit;
 mod check;
+mod completions;
+mod diff;
+mod fmt;
+mod graph;
+mod import;
 mod init;
 mod output;
 mod query;
@@ -103,6 +109,62 @@ pub enum Command {
     },
     /// Everything a user can do, by scope.
     What { user: String },
+    /// Access granted and revoked between two policies (formats: text, json, markdown).
+    Diff {
+        /// The old policy: a path, or `git:REV[:PATH]`.
+        old: String,
+        /// The new policy: a path, or `git:REV[:PATH]`.
+        new: String,
+        /// Exit 1 if a granted row's permission matches this glob (e.g. `admin:*`).
+        #[arg(long, value_name = "GLOB")]
+        fail_on_grant: Option<String>,
+    },
+    /// Rewrite policy files in the canonical layout, keeping comments.
+    Fmt {
+        /// Change nothing; exit 1 naming the files that would change.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Role includes, team memberships and shares as a graph (formats: dot, mermaid).
+    Graph {
+        /// Only this team, its members and what is shared with it.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only this role, what it includes and where it is used.
+        #[arg(long)]
+        role: Option<String>,
+        /// Only this resource (`KIND/KEY`) and its shares.
+        #[arg(long)]
+        resource: Option<String>,
+    },
+    /// Privilege-escalation paths: who can raise their own access (formats: text, json).
+    Audit {
+        /// Exit 1 when any escalation path exists.
+        #[arg(long)]
+        fail_on_escalation: bool,
+        /// Only this user.
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+    },
+    /// Import settings from another tool.
+    #[command(subcommand)]
+    Import(ImportSource),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportSource {
+    /// Print the `auth` block for a Helm `values.yaml` `auth:` section.
+    Helm {
+        #[arg(value_name = "VALUES.yaml")]
+        values: PathBuf,
+    },
 }
 
 /// Runs the command line; the binary's `main`.
@@ -151,6 +213,24 @@ pub fn run(cli: &Cli) -> Exit {
         } => query::explain(cli, user, permission, scope.as_deref(), to.as_deref()),
         Command::Who { permission, scope } => query::who(cli, permission, scope.as_deref()),
         Command::What { user } => query::what(cli, user),
+        Command::Diff {
+            old,
+            new,
+            fail_on_grant,
+        } => diff::run(cli, old, new, fail_on_grant.as_deref()),
+        Command::Fmt { check } => fmt::run(cli, *check),
+        Command::Graph {
+            team,
+            role,
+            resource,
+        } => graph::run(cli, team.as_deref(), role.as_deref(), resource.as_deref()),
+        Command::Audit {
+            fail_on_escalation,
+            user,
+        } => audit::run(cli, *fail_on_escalation, user.as_deref()),
+        Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
     };
     result.unwrap_or_else(|exit| exit)
 }
