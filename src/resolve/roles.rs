@@ -2,7 +2,7 @@
 //! permissions and the teams it may be assigned in; include cycles reported
 //! with their whole path.
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::model::{Model, RoleId, TeamId};
@@ -29,9 +29,10 @@ pub fn role_graph(model: &Model) -> DiGraph<RoleId, ()> {
 
 pub fn resolve_role_graph(model: &mut Model, diags: &mut Vec<Diagnostic>) {
     let graph = role_graph(model);
-    // Tarjan yields components in post order: every role comes after the
-    // roles it includes, so one pass flattens them.
-    for component in tarjan_scc(&graph) {
+    // Components come in post order: every role after the roles it includes,
+    // so one pass flattens them. Kosaraju's implementation is iterative, so a
+    // 10,000-deep include chain cannot overflow the stack.
+    for component in kosaraju_scc(&graph) {
         let is_cycle = component.len() > 1 || graph.contains_edge(component[0], component[0]);
         if is_cycle {
             diags.push(cycle_diagnostic(model, &graph, &component));
@@ -72,6 +73,12 @@ fn cycle_diagnostic(
     component: &[NodeIndex],
 ) -> Diagnostic {
     let start = component.iter().copied().min().unwrap_or(component[0]);
+    let mut in_component = vec![false; graph.node_count()];
+    component
+        .iter()
+        .for_each(|n| in_component[n.index()] = true);
+    let mut on_path = vec![false; graph.node_count()];
+    on_path[start.index()] = true;
     let mut path = vec![start];
     let mut current = start;
     // Follow, at each step, the smallest successor in the component that is
@@ -79,14 +86,15 @@ fn cycle_diagnostic(
     loop {
         let mut successors: Vec<NodeIndex> = graph
             .neighbors(current)
-            .filter(|n| component.contains(n))
+            .filter(|n| in_component[n.index()])
             .collect();
         successors.sort();
         if successors.contains(&start) {
             break;
         }
-        match successors.into_iter().find(|n| !path.contains(n)) {
+        match successors.into_iter().find(|n| !on_path[n.index()]) {
             Some(next) => {
+                on_path[next.index()] = true;
                 path.push(next);
                 current = next;
             }
