@@ -306,7 +306,7 @@ impl Resolver {
         let Some(kind) = self.kind(&r.kind) else {
             return;
         };
-        let key = (kind, r.key.node.clone());
+        let key = format!("{}/{}", r.kind.node, r.key.node);
         if let Some(&id) = self.model.names.resources.get(&key) {
             let first = self.model[id].span;
             let what = self.model[kind].key.clone();
@@ -615,7 +615,12 @@ impl Resolver {
         let Some(kind) = self.model.names.kinds.get(&r.kind.node).copied() else {
             return;
         };
-        let Some(&id) = self.model.names.resources.get(&(kind, r.key.node.clone())) else {
+        let Some(&id) = self
+            .model
+            .names
+            .resources
+            .get(&format!("{}/{}", r.kind.node, r.key.node))
+        else {
             return;
         };
         if self.model[id].span != r.key.span {

@@ -311,7 +311,8 @@ pub struct Names {
     pub roles: HashMap<String, RoleId>,
     pub teams: HashMap<String, TeamId>,
     pub users: HashMap<String, UserId>,
-    pub resources: HashMap<(KindId, String), ResourceId>,
+    /// By scope name, `KIND/KEY`, so a query's scope is looked up as written.
+    pub resources: HashMap<String, ResourceId>,
 }
 
 /// A policy whose every reference resolved.
@@ -390,12 +391,14 @@ impl Model {
                 .map(Scope::Team)
                 .ok_or(ScopeError::UnknownTeam);
         }
-        let kind_id = *self.names.kinds.get(kind).ok_or(ScopeError::UnknownKind)?;
-        self.names
-            .resources
-            .get(&(kind_id, key.to_string()))
-            .map(|&r| Scope::Resource(r))
-            .ok_or(ScopeError::UnknownResource)
+        if let Some(&r) = self.names.resources.get(text) {
+            return Ok(Scope::Resource(r));
+        }
+        if self.names.kinds.contains_key(kind) {
+            Err(ScopeError::UnknownResource)
+        } else {
+            Err(ScopeError::UnknownKind)
+        }
     }
 
     /// The team the role `admin` of `admins` and the global permissions go through.
