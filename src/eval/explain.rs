@@ -355,14 +355,30 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
         }
         if p.scopes.global && q.scope != Scope::Global {
             paths.push(ctx.global_path());
+        } else if q.scope != Scope::Global {
+            // An admin may expect global powers to reach everywhere: say why not.
+            if let Some(role) = matrix
+                .global_role(q.subject)
+                .filter(|&r| matrix.has(r, q.perm))
+            {
+                reasons.push(format!(
+                    "the admin team's role `{}` holds `{}`, but `{}` is not declared on `global`, so global powers do not reach down to {}",
+                    model[role].key,
+                    p.name,
+                    p.name,
+                    model.scope_name(q.scope)
+                ));
+            }
         }
     }
     let target = q.to.map(|team| {
         let role = matrix.role_in(q.subject, team);
         if role.is_none() {
             reasons.push(format!(
-                "`{}` needs membership of the target team too, and the user is not a member of `{}`",
-                p.name, model[team].key
+                "`{}` also needs membership of the target team, and `{}` is not a member of `{}`",
+                p.name,
+                user.to_lowercase(),
+                model[team].key
             ));
         }
         TargetCheck {
