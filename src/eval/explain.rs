@@ -394,7 +394,9 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
         Decision::Deny
     };
     let mut roles_with_permission = Vec::new();
-    if !allowed {
+    // Which roles would grant it helps only when no path held it (not when
+    // the target check alone denied).
+    if !allowed && !paths.iter().any(|path| path.granted) {
         roles_with_permission = model
             .roles
             .iter()
@@ -476,7 +478,12 @@ impl Explanation {
             Decision::Deny => "fails",
         };
         for (i, path) in self.paths.iter().enumerate() {
-            let status = if path.granted { "granted" } else { heading };
+            let status = match (path.granted, self.decision) {
+                // Only the target check can deny once a path grants.
+                (true, Decision::Deny) => "would grant, but the target check fails",
+                (true, Decision::Allow) => "granted",
+                (false, _) => heading,
+            };
             let through = match path.through {
                 Through::Membership => format!("membership of team `{}`", path.team),
                 Through::Share => format!("share with team `{}`", path.team),
@@ -491,6 +498,12 @@ impl Explanation {
             }
             if !path.chain.is_empty() {
                 out.push_str(&format!("    role {}\n", chain_text(&path.chain)));
+            }
+            if path.through == Through::Global && path.granted && self.scope != "global" {
+                out.push_str(&format!(
+                    "    `{}` is declared on `global` too, so the global power reaches {}\n",
+                    self.permission, self.scope
+                ));
             }
             if let Some(share) = &path.share {
                 let owner = if share.owner { ", owner" } else { "" };
