@@ -528,7 +528,8 @@ impl Explanation {
                 None => out.push_str(&format!("  target: not a member of `{}`\n", target.team)),
             }
         }
-        if self.decision == Decision::Deny {
+        let held = self.paths.iter().any(|p| p.granted);
+        if self.decision == Decision::Deny && !held {
             if self.paths.is_empty() && self.reasons.is_empty() {
                 out.push_str("  - no membership or share could grant it\n");
             }
