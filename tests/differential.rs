@@ -376,6 +376,48 @@ fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
         let e = policy.explain(&q, &email);
         prop_assert_eq!(e.decision == rolegraph::eval::Decision::Allow, want);
         prop_assert_eq!(e.new_login.is_some(), !reference.declared(&email));
+
+        // `who` lists exactly the row holders at that scope, each with a path.
+        let resolved = policy.scope(&scope_text).unwrap();
+        let who = policy.who(q.perm, resolved);
+        let who_users: BTreeSet<String> = who.iter().map(|w| w.user.clone()).collect();
+        let want_users: BTreeSet<String> = expected
+            .iter()
+            .filter(|(_, s, p2)| *s == scope_text && *p2 == p.name)
+            .map(|(u, _, _)| u.clone())
+            .collect();
+        prop_assert_eq!(
+            who_users,
+            want_users,
+            "who {} {}\n{}",
+            p.name,
+            scope_text,
+            text
+        );
+        prop_assert!(
+            who.iter().all(|w| !w.via.is_empty()),
+            "who without a path\n{}",
+            text
+        );
+
+        // `what` is the user's rows (a new login's are those of `*`).
+        let what = policy.what(&email);
+        let got_rows: BTreeSet<(String, String)> = what
+            .scopes
+            .iter()
+            .flat_map(|s| s.permissions.iter().map(|p2| (s.scope.clone(), p2.clone())))
+            .collect();
+        let row_user = if reference.declared(&email) {
+            email.to_lowercase()
+        } else {
+            "*".to_string()
+        };
+        let want_rows: BTreeSet<(String, String)> = expected
+            .iter()
+            .filter(|(u, _, _)| *u == row_user)
+            .map(|(_, s, p2)| (s.clone(), p2.clone()))
+            .collect();
+        prop_assert_eq!(got_rows, want_rows, "what {}\n{}", email, text);
     }
     Ok(())
 }
