@@ -398,3 +398,64 @@ fn compile_lines_are_sorted_user_scope_permission() {
     // target-team permissions appear where held before the target check
     assert!(lines.contains(&"ken@acme.com\tuse_case/fraud-detector\tuse_case:share"));
 }
+
+#[test]
+fn explain_exits_like_can_and_writes_json() {
+    let v = stdout_json(rolegraph().args([
+        "--format",
+        "json",
+        "explain",
+        "john@acme.com",
+        "use_case:adapt",
+        "use_case/doc-search",
+    ]));
+    assert_eq!(v["decision"], "deny");
+    let failures: Vec<&str> = v["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["failure"].as_str())
+        .collect();
+    assert!(
+        failures.iter().any(|f| f.contains("the share caps it")),
+        "{failures:?}"
+    );
+    rolegraph()
+        .args([
+            "explain",
+            "john@acme.com",
+            "use_case:adapt",
+            "use_case/doc-search",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("DENY: john@acme.com"));
+    rolegraph()
+        .args([
+            "explain",
+            "newcomer@acme.com",
+            "use_case:read",
+            "use_case/doc-search",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("new login"));
+    rolegraph()
+        .args([
+            "explain",
+            "ken@acme.com",
+            "use_case:share",
+            "use_case/fraud-detector",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn who_and_what_reject_unknown_names() {
+    rolegraph()
+        .args(["who", "use_case:read", "use_case/nope"])
+        .assert()
+        .code(2);
+    rolegraph().args(["who", "use_case:reed"]).assert().code(2);
+}
