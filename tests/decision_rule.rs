@@ -319,3 +319,18 @@ fn everything_else_is_denied() {
     assert!(!can(&p, "cat@x.com", "org:audit", Some("team/blue"), None));
     assert!(!can(&p, "ann@x.com", "doc:read", Some("doc/pub"), None)); // not in lobby
 }
+
+#[test]
+fn a_loaded_policy_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let p = org();
+    shareable(&p);
+    let q = p
+        .query("ann@x.com", "doc:edit", Some("doc/d1"), None)
+        .unwrap();
+    let answers: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2).map(|_| s.spawn(|| p.check(&q))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(answers, [true, true]);
+}

@@ -42,6 +42,8 @@ struct Raw {
     resources: Vec<(u8, Vec<RawShare>)>,
     /// (user pick, perm, scope, to, case)
     queries: Vec<(u8, u8, u8, u8, u8)>,
+    /// The order items are written in (see `RefPolicy::render`).
+    layout: u8,
 }
 
 fn raw() -> impl Strategy<Value = Raw> {
@@ -84,6 +86,7 @@ fn raw() -> impl Strategy<Value = Raw> {
             ),
             12,
         ),
+        any::<u8>(),
     )
         .prop_map(
             |(
@@ -97,6 +100,7 @@ fn raw() -> impl Strategy<Value = Raw> {
                 defaults,
                 resources,
                 queries,
+                layout,
             )| Raw {
                 n_kinds,
                 perms,
@@ -108,6 +112,7 @@ fn raw() -> impl Strategy<Value = Raw> {
                 defaults,
                 resources,
                 queries,
+                layout,
             },
         )
 }
@@ -298,7 +303,7 @@ fn build(raw: &Raw) -> RefPolicy {
 
 fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
     let reference = build(raw);
-    let text = reference.render();
+    let text = reference.render(raw.layout);
     let policy = match Policy::from_text("random.policy", &text) {
         Ok(p) => p,
         Err(e) => {

@@ -271,8 +271,11 @@ impl RefPolicy {
         out
     }
 
-    /// The policy as `.policy` text.
-    pub fn render(&self) -> String {
+    /// The policy as `.policy` text. `layout` picks the order of the items
+    /// (references may point forward) and whether roles are written in
+    /// reverse, so that a role may include one declared after it.
+    pub fn render(&self, layout: u8) -> String {
+        let mut sections: Vec<String> = Vec::new();
         let mut s = String::new();
         s.push_str("auth {\n");
         if let Some(t) = &self.admin_team_line {
@@ -288,6 +291,7 @@ impl RefPolicy {
         for k in &self.kinds {
             s.push_str(&format!("kind {k}\n"));
         }
+        sections.push(std::mem::take(&mut s));
         for p in &self.perms {
             let mut on: Vec<String> = Vec::new();
             if p.global {
@@ -315,7 +319,12 @@ impl RefPolicy {
                 on.join(", ")
             ));
         }
-        for r in &self.roles {
+        sections.push(std::mem::take(&mut s));
+        let mut roles: Vec<&Role> = self.roles.iter().collect();
+        if layout & 8 == 8 {
+            roles.reverse();
+        }
+        for r in roles {
             s.push_str(&format!("role {} {{\n", r.key));
             if !r.includes.is_empty() {
                 s.push_str(&format!("  includes {}\n", r.includes.join(", ")));
@@ -328,6 +337,7 @@ impl RefPolicy {
             }
             s.push_str("}\n");
         }
+        sections.push(std::mem::take(&mut s));
         for t in &self.teams {
             s.push_str(&format!("team {t} {{\n"));
             for m in self.members.iter().filter(|m| &m.team == t) {
@@ -335,6 +345,7 @@ impl RefPolicy {
             }
             s.push_str("}\n");
         }
+        sections.push(std::mem::take(&mut s));
         for u in &self.users {
             s.push_str(&format!("user {} {{\n", u.email));
             for (t, r) in &u.teams {
@@ -342,6 +353,7 @@ impl RefPolicy {
             }
             s.push_str("}\n");
         }
+        sections.push(std::mem::take(&mut s));
         for res in &self.resources {
             s.push_str(&format!("{} {} {{\n", res.kind, res.key));
             for sh in &res.shares {
@@ -350,6 +362,9 @@ impl RefPolicy {
             }
             s.push_str("}\n");
         }
-        s
+        sections.push(s);
+        let n = sections.len();
+        sections.rotate_left(layout as usize % n);
+        sections.concat()
     }
 }
