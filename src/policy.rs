@@ -44,7 +44,7 @@ pub enum QueryError {
     UnknownKind(String, String),
     #[error("unknown resource `{0}`{1}")]
     UnknownResource(String, String),
-    #[error("`{0}` is declared `target team`: the query needs `--to team/KEY`")]
+    #[error("`{0}` is declared `target team`: the query needs a target team (`--to team/KEY`; `\"to\"` in a batch line)")]
     MissingTarget(String),
     #[error("`{0}` takes no target team: remove `--to`")]
     UnexpectedTarget(String),

@@ -33,9 +33,22 @@ pub fn can(
         .map_err(usage_error)?;
     let allowed = policy.check(&q);
     let word = if allowed { "allow" } else { "deny" };
+    // SPEC §2: every answer about a new login says so.
+    let new_login = q.subject == crate::compile::Subject::NewLogin;
     match fmt {
+        Format::Json if new_login => {
+            print(&format!("{{\"decision\":\"{word}\",\"new_login\":true}}\n"))
+        }
         Format::Json => print(&format!("{{\"decision\":\"{word}\"}}\n")),
-        _ => print(&format!("{word}\n")),
+        _ => {
+            if new_login {
+                eprintln!(
+                    "note: `{}` is declared nowhere: evaluated as a new login",
+                    user.to_lowercase()
+                );
+            }
+            print(&format!("{word}\n"));
+        }
     }
     Ok(decision_exit(allowed))
 }
@@ -70,8 +83,18 @@ fn answer(policy: &Policy, line: &str, out: &mut impl Write) -> std::io::Result<
             (_, None) => Err("the query has no `permission`".to_string()),
         });
     match result {
-        Ok(q) if policy.check(&q) => out.write_all(b"{\"decision\":\"allow\"}\n"),
-        Ok(_) => out.write_all(b"{\"decision\":\"deny\"}\n"),
+        Ok(q) => {
+            let answer: &[u8] = match (
+                policy.check(&q),
+                q.subject == crate::compile::Subject::NewLogin,
+            ) {
+                (true, false) => b"{\"decision\":\"allow\"}\n",
+                (false, false) => b"{\"decision\":\"deny\"}\n",
+                (true, true) => b"{\"decision\":\"allow\",\"new_login\":true}\n",
+                (false, true) => b"{\"decision\":\"deny\",\"new_login\":true}\n",
+            };
+            out.write_all(answer)
+        }
         Err(error) => {
             let line = serde_json::to_string(&BatchError {
                 decision: "error",

@@ -167,7 +167,9 @@ impl Ctx<'_> {
         let mut path = vec![(last, None)];
         let mut cur = last;
         while let Some((from, span)) = prev[cur.index()] {
-            path.last_mut().map(|l| l.1 = Some(span));
+            if let Some(l) = path.last_mut() {
+                l.1 = Some(span);
+            }
             path.push((from, None));
             cur = from;
         }
@@ -353,14 +355,30 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
         }
         if p.scopes.global && q.scope != Scope::Global {
             paths.push(ctx.global_path());
+        } else if q.scope != Scope::Global {
+            // An admin may expect global powers to reach everywhere: say why not.
+            if let Some(role) = matrix
+                .global_role(q.subject)
+                .filter(|&r| matrix.has(r, q.perm))
+            {
+                reasons.push(format!(
+                    "the admin team's role `{}` holds `{}`, but `{}` is not declared on `global`, so global powers do not reach down to {}",
+                    model[role].key,
+                    p.name,
+                    p.name,
+                    model.scope_name(q.scope)
+                ));
+            }
         }
     }
     let target = q.to.map(|team| {
         let role = matrix.role_in(q.subject, team);
         if role.is_none() {
             reasons.push(format!(
-                "`{}` needs membership of the target team too, and the user is not a member of `{}`",
-                p.name, model[team].key
+                "`{}` also needs membership of the target team, and `{}` is not a member of `{}`",
+                p.name,
+                user.to_lowercase(),
+                model[team].key
             ));
         }
         TargetCheck {
@@ -376,7 +394,9 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
         Decision::Deny
     };
     let mut roles_with_permission = Vec::new();
-    if !allowed {
+    // Which roles would grant it helps only when no path held it (not when
+    // the target check alone denied).
+    if !allowed && !paths.iter().any(|path| path.granted) {
         roles_with_permission = model
             .roles
             .iter()
@@ -458,7 +478,12 @@ impl Explanation {
             Decision::Deny => "fails",
         };
         for (i, path) in self.paths.iter().enumerate() {
-            let status = if path.granted { "granted" } else { heading };
+            let status = match (path.granted, self.decision) {
+                // Only the target check can deny once a path grants.
+                (true, Decision::Deny) => "would grant, but the target check fails",
+                (true, Decision::Allow) => "granted",
+                (false, _) => heading,
+            };
             let through = match path.through {
                 Through::Membership => format!("membership of team `{}`", path.team),
                 Through::Share => format!("share with team `{}`", path.team),
@@ -473,6 +498,12 @@ impl Explanation {
             }
             if !path.chain.is_empty() {
                 out.push_str(&format!("    role {}\n", chain_text(&path.chain)));
+            }
+            if path.through == Through::Global && path.granted && self.scope != "global" {
+                out.push_str(&format!(
+                    "    `{}` is declared on `global` too, so the global power reaches {}\n",
+                    self.permission, self.scope
+                ));
             }
             if let Some(share) = &path.share {
                 let owner = if share.owner { ", owner" } else { "" };
@@ -497,7 +528,8 @@ impl Explanation {
                 None => out.push_str(&format!("  target: not a member of `{}`\n", target.team)),
             }
         }
-        if self.decision == Decision::Deny {
+        let held = self.paths.iter().any(|p| p.granted);
+        if self.decision == Decision::Deny && !held {
             if self.paths.is_empty() && self.reasons.is_empty() {
                 out.push_str("  - no membership or share could grant it\n");
             }
