@@ -58,7 +58,11 @@ pub fn check(sources: Sources) -> Checked {
     r.resolve_references(&items);
     roles::resolve_role_graph(&mut r.model, &mut r.diags);
     r.check_memberships();
-    lints::lint(&r.model, &mut r.diags);
+    // Lints read a complete model: run on one with errors, they would report
+    // the errors' echoes (a user in no team because their team is unknown).
+    if !r.diags.iter().any(Diagnostic::is_error) {
+        lints::lint(&r.model, &mut r.diags);
+    }
     let mut diagnostics = r.diags;
     diagnostics::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);

@@ -514,6 +514,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::expect => "`allow` or `deny`",
         Rule::to_team => "`to team/KEY`",
         Rule::on_scope => "`on SCOPE`",
+        Rule::kw_on => "`on`",
         Rule::only_team | Rule::only_role => "`only team …` or `only role …`",
         Rule::nobody => "`nobody may …`",
         Rule::at_most => "`at most N users may …`",
