@@ -358,7 +358,16 @@ impl Resolver {
         let m = &self.model;
         let candidates: Vec<&str> = m.kinds.iter().map(|k| k.key.as_str()).collect();
         let fallback = format!("declare it with `kind {}`", name.node);
-        let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+        // `tema support` is a resource of kind `tema` to the grammar, but a
+        // misspelt item keyword to the person who wrote it.
+        let items = ["auth", "kind", "permission", "role", "user", "team", "test", "invariant"];
+        let help = did_you_mean(&name.node, candidates)
+            .or_else(|| {
+                did_you_mean(&name.node, items).map(|h| {
+                    format!("{h} (`{}` is read as a resource kind here)", name.node)
+                })
+            })
+            .unwrap_or(fallback);
         self.diags.push(
             Diagnostic::new(
                 Code::UnknownKind,

@@ -6,7 +6,7 @@
 use pest::Parser as _;
 
 use super::ast::{self, Expect, Name, Spanned};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -558,6 +558,41 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
     }
     expected.sort();
     expected.dedup();
+    // pest stopped inside a word (`use_case` where `prefix:action` was due,
+    // `grants`): it lists the characters the word could go on with. Say what
+    // word was expected instead, and point at the whole word.
+    let continuation = ["`-`", "`.`", "`:`", "`_`", "`/`", "`*`"];
+    let mid_word = text[..pos].chars().next_back().is_some_and(is_word_char);
+    if mid_word
+        && !expected.is_empty()
+        && expected.iter().all(|e| continuation.contains(&e.as_str()))
+    {
+        let what = if expected.iter().any(|e| e == "`:`") {
+            "a permission (`prefix:action`)"
+        } else {
+            "a name"
+        };
+        expected = vec![what.to_string()];
+        pos = text[..pos]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| is_word_char(c))
+            .last()
+            .map_or(pos, |(i, _)| i);
+    }
+    // `_` is how a name may start: "a name" says it.
+    if expected.iter().any(|e| e == "a name") {
+        expected.retain(|e| e != "`_`");
+    }
+    // `allow` beside "`allow` or `deny`", `only` beside `only in`: keep the
+    // fuller entry.
+    let fuller = expected.clone();
+    expected.retain(|e| {
+        let stem = e.trim_end_matches('`');
+        !fuller
+            .iter()
+            .any(|f| f != e && (f.contains(e.as_str()) || f.contains(&format!("{stem} "))))
+    });
     let found = found_at(text, pos);
     let message = match expected.as_slice() {
         [] => format!("unexpected {found}"),
@@ -578,8 +613,15 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
         .with_help_opt(syntax_help(text, pos))
 }
 
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':' | '/' | '*' | '@')
+}
+
 fn found_at(text: &str, pos: usize) -> String {
     let rest = &text[pos.min(text.len())..];
+    if rest.starts_with(['\r', '\n']) {
+        return "end of line".to_string();
+    }
     let token: String = rest
         .chars()
         .take_while(|c| !c.is_whitespace())
@@ -610,5 +652,99 @@ fn syntax_help(text: &str, pos: usize) -> Option<String> {
     {
         return Some("a block was not closed: add `}`".into());
     }
+    let word: String = rest.chars().take_while(|&c| is_word_char(c)).collect();
+    let open_block = unclosed_block(&text[..pos]);
+    if open_block.is_some() && ITEM_KEYWORDS.contains(&word.as_str()) {
+        return Some(format!(
+            "the block above is not closed: add `}}` before this `{word}`"
+        ));
+    }
+    // `rol admin { grant * }` reads as a resource of kind `rol`, whose body
+    // takes only `share` lines: the real mistake is the item keyword.
+    if let Some(first) = open_block {
+        if !ITEM_KEYWORDS.contains(&first) {
+            if let Some(help) = did_you_mean(first, ITEM_KEYWORDS.iter().copied()) {
+                return Some(format!(
+                    "`{first}` is not an item keyword, so this reads as a resource of kind `{first}`; {help}"
+                ));
+            }
+        }
+    }
+    if !word.is_empty() && !KEYWORDS.contains(&word.as_str()) {
+        let close = KEYWORDS
+            .iter()
+            .copied()
+            .filter(|k| word.starts_with(k) || k.starts_with(word.as_str()));
+        if let Some(help) = did_you_mean(&word, close) {
+            return Some(help);
+        }
+    }
     None
+}
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "auth",
+    "kind",
+    "permission",
+    "role",
+    "user",
+    "team",
+    "test",
+    "invariant",
+];
+
+/// Words of the clauses inside items, for "did you mean" on a misspelt one.
+const KEYWORDS: &[&str] = &[
+    "admin_team",
+    "default_team",
+    "default_role",
+    "admins",
+    "requires",
+    "includes",
+    "grant",
+    "alias",
+    "only",
+    "member",
+    "share",
+    "owner",
+    "allow",
+    "deny",
+    "nobody",
+    "implies",
+];
+
+/// The first word of the line that opens the innermost unclosed `{` (the
+/// item being parsed), ignoring braces in comments and strings.
+fn unclosed_block(before: &str) -> Option<&str> {
+    let mut open = Vec::new();
+    let (mut in_string, mut in_comment) = (false, false);
+    let mut chars = before.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\n' => (in_string, in_comment) = (false, false),
+            _ if in_comment => {}
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '#' => in_comment = true,
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let at = *open.last()?;
+    // The item starts on the line of its `{`, or on an earlier one
+    // (`role lead "Lead"` then `{`): take the nearest non-blank line's start.
+    let head = before[..at].trim_end();
+    let head = if head.ends_with('"') || head.chars().next_back().is_some_and(is_word_char) {
+        head
+    } else {
+        return None;
+    };
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    head[line_start..].split_whitespace().next()
 }
