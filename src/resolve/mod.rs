@@ -360,12 +360,20 @@ impl Resolver {
         let fallback = format!("declare it with `kind {}`", name.node);
         // `tema support` is a resource of kind `tema` to the grammar, but a
         // misspelt item keyword to the person who wrote it.
-        let items = ["auth", "kind", "permission", "role", "user", "team", "test", "invariant"];
+        let items = [
+            "auth",
+            "kind",
+            "permission",
+            "role",
+            "user",
+            "team",
+            "test",
+            "invariant",
+        ];
         let help = did_you_mean(&name.node, candidates)
             .or_else(|| {
-                did_you_mean(&name.node, items).map(|h| {
-                    format!("{h} (`{}` is read as a resource kind here)", name.node)
-                })
+                did_you_mean(&name.node, items)
+                    .map(|h| format!("{h} (`{}` is read as a resource kind here)", name.node))
             })
             .unwrap_or(fallback);
         self.diags.push(
@@ -446,7 +454,7 @@ impl Resolver {
             let mut prefixes: Vec<&str> = self.model.perms.iter().map(Permission::prefix).collect();
             prefixes.dedup();
             let help = did_you_mean(prefix, prefixes)
-                .map(|h| h.replace("`?", ":*`?").replace("mean `", "mean `"))
+                .map(|h| h.replace("`?", ":*`?"))
                 .unwrap_or_else(|| format!("no declared permission starts with `{prefix}:`"));
             self.diags.push(
                 Diagnostic::new(
@@ -729,6 +737,7 @@ impl Resolver {
         let default_auth = ast::Auth::default();
         let a = auth.unwrap_or(&default_auth);
         self.model.auth.span = auth.map(|a| a.span);
+        self.model.auth.default_role_span = a.default_role.as_ref().map(|n| n.span);
         let admin_key = a.admin_team.as_ref().map_or("admin", |n| n.node.as_str());
         self.model.auth.admin_team_key = admin_key.to_string();
         self.model.auth.admin_team = match &a.admin_team {
@@ -751,7 +760,7 @@ impl Resolver {
                 self.diags.push(
                     Diagnostic::new(
                         Code::IncompleteDefaults,
-                        format!("`auth` sets only one of `default_team` and `default_role`"),
+                        "`auth` sets only one of `default_team` and `default_role`",
                         only.span,
                         format!("`{missing}` is missing"),
                     )
