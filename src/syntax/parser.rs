@@ -515,6 +515,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::to_team => "`to team/KEY`",
         Rule::on_scope => "`on SCOPE`",
         Rule::kw_on => "`on`",
+        Rule::kw_owner => "`owner`",
         Rule::only_team | Rule::only_role => "`only team …` or `only role …`",
         Rule::nobody => "`nobody may …`",
         Rule::at_most => "`at most N users may …`",
@@ -524,27 +525,29 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
 }
 
 fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
-    let mut expected: Vec<String> = Vec::new();
-    let mut pos = match err.location {
+    let err_pos = match err.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    // What pest expected where it gave up: whole rules (a name, an email)…
+    let mut rules: Vec<String> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
-        expected.extend(
+        rules.extend(
             positives
                 .iter()
                 .filter_map(|r| rule_words(*r))
                 .map(String::from),
         );
     }
+    // …and the literal tokens (`as`, `{`) tried at the furthest position.
+    // Ranges and built-ins say nothing a user would type.
+    let (mut pos, mut expected) = (err_pos, rules.clone());
     if let Some(attempts) = err.parse_attempts() {
-        if attempts.max_position >= pos {
-            if attempts.max_position > pos {
+        if attempts.max_position >= err_pos {
+            if attempts.max_position > err_pos {
                 expected.clear();
             }
             pos = attempts.max_position;
-            // Literal tokens (`as`, `{`); ranges and built-ins say nothing a
-            // user would type.
             for token in attempts.expected_tokens() {
                 let token = token.to_string();
                 let is_range = token.chars().count() == 4 && token.contains("..");
@@ -556,23 +559,38 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
             }
         }
     }
-    expected.sort();
-    expected.dedup();
-    // pest stopped inside a word (`use_case` where `prefix:action` was due,
-    // `grants`): it lists the characters the word could go on with. Say what
-    // word was expected instead, and point at the whole word.
-    let continuation = ["`-`", "`.`", "`:`", "`_`", "`/`", "`*`"];
-    let mid_word = text[..pos].chars().next_back().is_some_and(is_word_char);
-    if mid_word
-        && !expected.is_empty()
-        && expected.iter().all(|e| continuation.contains(&e.as_str()))
-    {
-        let what = if expected.iter().any(|e| e == "`:`") {
-            "a permission (`prefix:action`)"
+    // The characters a word could go on with (`-`, `:`) only help when
+    // nothing else is expected; then pest stopped inside a word (`use_case`
+    // where `prefix:action` was due, `ana` where an email was): say what word
+    // was expected and point at all of it.
+    let continuation = ["`-`", "`.`", "`:`", "`_`", "`/`", "`*`", "`@`"];
+    let only_continuation =
+        !expected.is_empty() && expected.iter().all(|e| continuation.contains(&e.as_str()));
+    let after_word = text[..pos].chars().next_back().is_some_and(is_word_char);
+    let in_word = after_word
+        && text[pos..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let mut back_up = in_word;
+    if only_continuation {
+        // Not at `admin_team:` — there the `:` is the mistake.
+        let word_ends = text[pos..].chars().next().is_none_or(char::is_whitespace);
+        back_up = after_word && (in_word || err_pos < pos && word_ends);
+        let inside_word = !text[err_pos..pos.max(err_pos)].contains(char::is_whitespace);
+        expected = if !rules.is_empty() && inside_word {
+            rules
+        } else if expected.iter().any(|e| e == "`:`") {
+            vec!["a permission (`prefix:action`)".to_string()]
+        } else if expected.iter().any(|e| e == "`@`") {
+            vec!["an email".to_string()]
         } else {
-            "a name"
+            vec!["a name".to_string()]
         };
-        expected = vec![what.to_string()];
+    } else {
+        expected.retain(|e| !continuation.contains(&e.as_str()));
+    }
+    if back_up {
         pos = text[..pos]
             .char_indices()
             .rev()
@@ -580,9 +598,15 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
             .last()
             .map_or(pos, |(i, _)| i);
     }
-    // `_` is how a name may start: "a name" says it.
-    if expected.iter().any(|e| e == "a name") {
-        expected.retain(|e| e != "`_`");
+    expected.sort();
+    expected.dedup();
+    // An item may start here: "an item (…)" says it better than the item
+    // keywords one by one, or "a name" (which starts a resource).
+    if expected.iter().any(|e| e.starts_with("an item (")) {
+        expected.retain(|e| {
+            let word = e.trim_matches('`');
+            !ITEM_KEYWORDS.contains(&word) && e != "a name" && e != "an item"
+        });
     }
     // `allow` beside "`allow` or `deny`", `only` beside `only in`: keep the
     // fuller entry.
@@ -594,7 +618,10 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
             .any(|f| f != e && (f.contains(e.as_str()) || f.contains(&format!("{stem} "))))
     });
     let found = found_at(text, pos);
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let open_quote = text[line_start..pos].matches('"').count() % 2 == 1;
     let message = match expected.as_slice() {
+        [] if open_quote && found == "end of line" => "unterminated string".to_string(),
         [] => format!("unexpected {found}"),
         [one] => format!("expected {one}, found {found}"),
         [init @ .., last] => format!("expected {} or {last}, found {found}", init.join(", ")),
@@ -610,7 +637,7 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
         format!("expected {}", expected.join(" or "))
     };
     Diagnostic::new(Code::Syntax, message, Span::new(file, pos, end), label)
-        .with_help_opt(syntax_help(text, pos))
+        .with_help_opt(syntax_help(text, pos, &expected))
 }
 
 fn is_word_char(c: char) -> bool {
@@ -635,7 +662,7 @@ fn found_at(text: &str, pos: usize) -> String {
 }
 
 /// Help for mistakes people make often.
-fn syntax_help(text: &str, pos: usize) -> Option<String> {
+fn syntax_help(text: &str, pos: usize, expected: &[String]) -> Option<String> {
     let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..];
     let line = line.split('\n').next().unwrap_or("");
@@ -646,22 +673,27 @@ fn syntax_help(text: &str, pos: usize) -> Option<String> {
     if rest.starts_with('=') || rest.starts_with(':') {
         return Some("clauses take no `=` or `:`; write e.g. `default_role read-only`".into());
     }
-    if rest.is_empty()
-        || text[..pos].matches('{').count() > text[..pos].matches('}').count()
-            && rest.trim().is_empty()
-    {
+    let open = open_blocks(&text[..pos]);
+    if rest.trim().is_empty() && !open.is_empty() {
         return Some("a block was not closed: add `}`".into());
     }
+    if rest.starts_with('}') && open.is_empty() {
+        return Some("this `}` closes no block: remove it".into());
+    }
     let word: String = rest.chars().take_while(|&c| is_word_char(c)).collect();
-    let open_block = unclosed_block(&text[..pos]);
-    if open_block.is_some() && ITEM_KEYWORDS.contains(&word.as_str()) {
+    if !open.is_empty() && ITEM_KEYWORDS.contains(&word.as_str()) {
         return Some(format!(
             "the block above is not closed: add `}}` before this `{word}`"
         ));
     }
+    if rest.starts_with('"') && expected.iter().any(|e| e == "a name") {
+        return Some(
+            "names are written without quotes; a quoted string after the name is its title".into(),
+        );
+    }
     // `rol admin { grant * }` reads as a resource of kind `rol`, whose body
     // takes only `share` lines: the real mistake is the item keyword.
-    if let Some(first) = open_block {
+    if let Some(first) = open.last().and_then(|&at| item_head(text, at)) {
         if !ITEM_KEYWORDS.contains(&first) {
             if let Some(help) = did_you_mean(first, ITEM_KEYWORDS.iter().copied()) {
                 return Some(format!(
@@ -670,11 +702,12 @@ fn syntax_help(text: &str, pos: usize) -> Option<String> {
             }
         }
     }
+    // A misspelt clause keyword: one of those expected here (`grnat`), or
+    // one glued to more letters (`grants`, `owners`).
     if !word.is_empty() && !KEYWORDS.contains(&word.as_str()) {
-        let close = KEYWORDS
-            .iter()
-            .copied()
-            .filter(|k| word.starts_with(k) || k.starts_with(word.as_str()));
+        let close = KEYWORDS.iter().copied().filter(|k| {
+            word.starts_with(k) || expected.iter().any(|e| e.contains(&format!("`{k}")))
+        });
         if let Some(help) = did_you_mean(&word, close) {
             return Some(help);
         }
@@ -713,9 +746,9 @@ const KEYWORDS: &[&str] = &[
     "implies",
 ];
 
-/// The first word of the line that opens the innermost unclosed `{` (the
-/// item being parsed), ignoring braces in comments and strings.
-fn unclosed_block(before: &str) -> Option<&str> {
+/// Byte offsets of the `{` still open at the end of `before`, ignoring
+/// braces in comments and strings.
+fn open_blocks(before: &str) -> Vec<usize> {
     let mut open = Vec::new();
     let (mut in_string, mut in_comment) = (false, false);
     let mut chars = before.char_indices();
@@ -736,15 +769,13 @@ fn unclosed_block(before: &str) -> Option<&str> {
             _ => {}
         }
     }
-    let at = *open.last()?;
-    // The item starts on the line of its `{`, or on an earlier one
-    // (`role lead "Lead"` then `{`): take the nearest non-blank line's start.
-    let head = before[..at].trim_end();
-    let head = if head.ends_with('"') || head.chars().next_back().is_some_and(is_word_char) {
-        head
-    } else {
-        return None;
-    };
+    open
+}
+
+/// The first word of the item whose `{` is at `at`: on the line of the `{`,
+/// or on the nearest line before it (`role lead "Lead"` then `{`).
+fn item_head(text: &str, at: usize) -> Option<&str> {
+    let head = text[..at].trim_end();
     let line_start = head.rfind('\n').map_or(0, |i| i + 1);
     head[line_start..].split_whitespace().next()
 }
