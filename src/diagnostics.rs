@@ -191,7 +191,14 @@ impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code.as_str()))
+        // A related part (the other file of a duplicate) is not a second
+        // diagnostic: repeating the code would make it read like one, so its
+        // header (miette writes `Advice: …`) says why it is shown.
+        Some(Box::new(if self.related_part {
+            "in another file"
+        } else {
+            self.code.as_str()
+        }))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.code.severity() {
