@@ -502,19 +502,26 @@ impl Resolver {
             }
             ScopeError::UnknownResource => {
                 let kind_id = self.model.names.kinds.get(kind).copied();
-                let candidates: Vec<String> = self
+                let keys: Vec<&str> = self
                     .model
                     .resources
                     .iter()
                     .filter(|r| Some(r.kind) == kind_id)
-                    .map(|r| format!("{kind}/{}", r.key))
+                    .map(|r| r.key.as_str())
                     .collect();
-                self.unknown(
-                    Code::UnknownScope,
-                    kind,
-                    &name.clone(),
-                    candidates.iter().map(String::as_str).collect(),
-                    format!("declare it with `{kind} {key} {{ share … }}`"),
+                // Suggest by key (`suport-bot` is close to `support-bot`; the
+                // shared `use_case/` prefix would make every key look close).
+                let help = did_you_mean(key, keys)
+                    .map(|h| h.replacen("mean `", &format!("mean `{kind}/"), 1))
+                    .unwrap_or_else(|| format!("declare it with `{kind} {key} {{ share … }}`"));
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownScope,
+                        format!("unknown {kind} `{key}`"),
+                        name.span,
+                        format!("no {kind} has this key"),
+                    )
+                    .with_help(help),
                 );
             }
         }
