@@ -219,8 +219,12 @@ impl Resolver {
         for name in std::iter::once(&r.key).chain(&r.aliases) {
             if let Some(&other) = self.model.names.roles.get(&name.node) {
                 let first = self.role_name_span(other, &name.node);
-                self.diags
-                    .push(duplicate("role", &name.node, name.span, first));
+                let mut d = duplicate("role", &name.node, name.span, first);
+                if name.node != r.key.node {
+                    d.labels[0].text =
+                        format!("defined again here, as an alias of `{}`", r.key.node);
+                }
+                self.diags.push(d);
                 if name.node == r.key.node {
                     return;
                 }
@@ -370,7 +374,20 @@ impl Resolver {
             "test",
             "invariant",
         ];
+        // A clause word here means the item before it went wrong (`requires
+        // owners` is no `requires owner`), and the rest was read as a resource.
+        let clauses = [
+            "requires", "includes", "grant", "alias", "only", "member", "share", "owner", "allow",
+            "deny", "in", "as", "on", "to", "may",
+        ];
+        let stray = clauses.contains(&name.node.as_str()).then(|| {
+            format!(
+                "`{}` starts no item: the item before it has a mistake, so from here on it was read as a resource of kind `{}`",
+                name.node, name.node
+            )
+        });
         let help = did_you_mean(&name.node, candidates)
+            .or(stray)
             .or_else(|| {
                 did_you_mean(&name.node, items)
                     .map(|h| format!("{h} (`{}` is read as a resource kind here)", name.node))
