@@ -48,12 +48,12 @@ macro_rules! codes {
 codes! {
     Syntax => Error, "rolegraph::syntax::error", "the text does not follow the grammar; the report says what was expected";
     InvalidEmail => Error, "rolegraph::syntax::invalid_email", "a quoted email that is not `local@domain`";
-    Duplicate => Error, "rolegraph::resolve::duplicate", "the same kind, permission, role (or alias), team, user, resource, share, test or `auth` setting defined twice";
+    Duplicate => Error, "rolegraph::resolve::duplicate", "the same kind, permission, role (or alias), team, user, resource, share, test or `auth` setting defined twice (both places are shown), or a built-in scope (`global`, `team`) declared as a kind";
     UnknownRole => Error, "rolegraph::resolve::unknown_role", "a role name that is not declared (with a suggestion)";
     UnknownTeam => Error, "rolegraph::resolve::unknown_team", "a team name that is not declared, in a membership, share, auth or scope";
-    UnknownPermission => Error, "rolegraph::resolve::unknown_permission", "a permission that is not declared";
+    UnknownPermission => Error, "rolegraph::resolve::unknown_permission", "a permission that is not declared, in a grant, test line or invariant";
     UnknownKind => Error, "rolegraph::resolve::unknown_kind", "a resource kind, or a permission scope, that is not declared";
-    UnknownScope => Error, "rolegraph::resolve::unknown_scope", "a scope that is neither `global`, `team/KEY` nor `KIND/KEY` of a declared resource";
+    UnknownScope => Error, "rolegraph::resolve::unknown_scope", "a scope that is neither `global`, `team/KEY` nor `KIND/KEY` of a declared resource, or a `to` that names no team";
     IncludeCycle => Error, "rolegraph::resolve::include_cycle", "role includes that form a cycle (the whole path is shown)";
     WildcardMatchesNothing => Error, "rolegraph::resolve::wildcard_matches_nothing", "a `prefix:*` grant that matches no declared permission";
     ConflictingRoles => Error, "rolegraph::resolve::conflicting_roles", "a member given two different roles in one team";
@@ -64,7 +64,7 @@ codes! {
     MissingTarget => Error, "rolegraph::resolve::missing_target", "a test line for a `target team` permission without `to team/…`";
     UnexpectedTarget => Error, "rolegraph::resolve::unexpected_target", "a test line with `to` for a permission that is not `target team`";
     UnsatisfiableOnlyIn => Warning, "rolegraph::lint::unsatisfiable_only_in", "a role whose inherited `only in` restrictions leave no team";
-    UnusedRole => Warning, "rolegraph::lint::unused_role", "a role no member, share, include or default uses";
+    UnusedRole => Warning, "rolegraph::lint::unused_role", "a role no member, share, include or default uses (role `admin` is exempt)";
     EmptyTeam => Warning, "rolegraph::lint::empty_team", "a team with no members (the admin and default teams are exempt)";
     UserInNoTeam => Warning, "rolegraph::lint::user_in_no_team", "a declared user who is a member of no team";
     PowerfulDefaultRole => Warning, "rolegraph::lint::powerful_default_role", "a `default_role` that grants `global` or `admin:` permissions to every new login";
@@ -191,7 +191,14 @@ impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code.as_str()))
+        // A related part (the other file of a duplicate) is not a second
+        // diagnostic: repeating the code would make it read like one, so its
+        // header (miette writes `Advice: …`) says why it is shown.
+        Some(Box::new(if self.related_part {
+            "in another file"
+        } else {
+            self.code.as_str()
+        }))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.code.severity() {

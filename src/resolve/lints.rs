@@ -122,7 +122,11 @@ fn powerful_default_role(m: &Model, diags: &mut Vec<Diagnostic>) {
     if risky.is_empty() {
         return;
     }
-    let span = m.auth.span.unwrap_or(m[role].span);
+    let span = m
+        .auth
+        .default_role_span
+        .or(m.auth.span)
+        .unwrap_or(m[role].span);
     let shown: Vec<String> = risky.iter().take(4).map(|p| format!("`{p}`")).collect();
     let more = if risky.len() > 4 { ", …" } else { "" };
     diags.push(

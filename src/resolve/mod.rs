@@ -58,7 +58,11 @@ pub fn check(sources: Sources) -> Checked {
     r.resolve_references(&items);
     roles::resolve_role_graph(&mut r.model, &mut r.diags);
     r.check_memberships();
-    lints::lint(&r.model, &mut r.diags);
+    // Lints read a complete model: run on one with errors, they would report
+    // the errors' echoes (a user in no team because their team is unknown).
+    if !r.diags.iter().any(Diagnostic::is_error) {
+        lints::lint(&r.model, &mut r.diags);
+    }
     let mut diagnostics = r.diags;
     diagnostics::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
@@ -215,8 +219,12 @@ impl Resolver {
         for name in std::iter::once(&r.key).chain(&r.aliases) {
             if let Some(&other) = self.model.names.roles.get(&name.node) {
                 let first = self.role_name_span(other, &name.node);
-                self.diags
-                    .push(duplicate("role", &name.node, name.span, first));
+                let mut d = duplicate("role", &name.node, name.span, first);
+                if name.node != r.key.node {
+                    d.labels[0].text =
+                        format!("defined again here, as an alias of `{}`", r.key.node);
+                }
+                self.diags.push(d);
                 if name.node == r.key.node {
                     return;
                 }
@@ -354,7 +362,37 @@ impl Resolver {
         let m = &self.model;
         let candidates: Vec<&str> = m.kinds.iter().map(|k| k.key.as_str()).collect();
         let fallback = format!("declare it with `kind {}`", name.node);
-        let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+        // `tema support` is a resource of kind `tema` to the grammar, but a
+        // misspelt item keyword to the person who wrote it.
+        let items = [
+            "auth",
+            "kind",
+            "permission",
+            "role",
+            "user",
+            "team",
+            "test",
+            "invariant",
+        ];
+        // A clause word here means the item before it went wrong (`requires
+        // owners` is no `requires owner`), and the rest was read as a resource.
+        let clauses = [
+            "requires", "includes", "grant", "alias", "only", "member", "share", "owner", "allow",
+            "deny", "in", "as", "on", "to", "may",
+        ];
+        let stray = clauses.contains(&name.node.as_str()).then(|| {
+            format!(
+                "`{}` starts no item: the item before it has a mistake, so from here on it was read as a resource of kind `{}`",
+                name.node, name.node
+            )
+        });
+        let help = did_you_mean(&name.node, candidates)
+            .or(stray)
+            .or_else(|| {
+                did_you_mean(&name.node, items)
+                    .map(|h| format!("{h} (`{}` is read as a resource kind here)", name.node))
+            })
+            .unwrap_or(fallback);
         self.diags.push(
             Diagnostic::new(
                 Code::UnknownKind,
@@ -481,19 +519,26 @@ impl Resolver {
             }
             ScopeError::UnknownResource => {
                 let kind_id = self.model.names.kinds.get(kind).copied();
-                let candidates: Vec<String> = self
+                let keys: Vec<&str> = self
                     .model
                     .resources
                     .iter()
                     .filter(|r| Some(r.kind) == kind_id)
-                    .map(|r| format!("{kind}/{}", r.key))
+                    .map(|r| r.key.as_str())
                     .collect();
-                self.unknown(
-                    Code::UnknownScope,
-                    kind,
-                    &name.clone(),
-                    candidates.iter().map(String::as_str).collect(),
-                    format!("declare it with `{kind} {key} {{ share … }}`"),
+                // Suggest by key (`suport-bot` is close to `support-bot`; the
+                // shared `use_case/` prefix would make every key look close).
+                let help = did_you_mean(key, keys)
+                    .map(|h| h.replacen("mean `", &format!("mean `{kind}/"), 1))
+                    .unwrap_or_else(|| format!("declare it with `{kind} {key} {{ share … }}`"));
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownScope,
+                        format!("unknown {kind} `{key}`"),
+                        name.span,
+                        format!("no {kind} has this key"),
+                    )
+                    .with_help(help),
                 );
             }
         }
@@ -721,6 +766,7 @@ impl Resolver {
         let default_auth = ast::Auth::default();
         let a = auth.unwrap_or(&default_auth);
         self.model.auth.span = auth.map(|a| a.span);
+        self.model.auth.default_role_span = a.default_role.as_ref().map(|n| n.span);
         let admin_key = a.admin_team.as_ref().map_or("admin", |n| n.node.as_str());
         self.model.auth.admin_team_key = admin_key.to_string();
         self.model.auth.admin_team = match &a.admin_team {
@@ -743,7 +789,7 @@ impl Resolver {
                 self.diags.push(
                     Diagnostic::new(
                         Code::IncompleteDefaults,
-                        "`auth` sets only one of `default_team` and `default_role`".to_string(),
+                        "`auth` sets only one of `default_team` and `default_role`",
                         only.span,
                         format!("`{missing}` is missing"),
                     )

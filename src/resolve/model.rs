@@ -226,6 +226,8 @@ pub struct Auth {
     pub default: Option<(TeamId, RoleId)>,
     pub admins: Vec<UserId>,
     pub span: Option<Span>,
+    /// Where `default_role` names the role, for the warning about its powers.
+    pub default_role_span: Option<Span>,
 }
 
 /// A resolved scope.

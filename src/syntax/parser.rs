@@ -6,7 +6,7 @@
 use pest::Parser as _;
 
 use super::ast::{self, Expect, Name, Spanned};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -514,6 +514,8 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::expect => "`allow` or `deny`",
         Rule::to_team => "`to team/KEY`",
         Rule::on_scope => "`on SCOPE`",
+        Rule::kw_on => "`on`",
+        Rule::kw_owner => "`owner`",
         Rule::only_team | Rule::only_role => "`only team …` or `only role …`",
         Rule::nobody => "`nobody may …`",
         Rule::at_most => "`at most N users may …`",
@@ -523,27 +525,29 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
 }
 
 fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
-    let mut expected: Vec<String> = Vec::new();
-    let mut pos = match err.location {
+    let err_pos = match err.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    // What pest expected where it gave up: whole rules (a name, an email)…
+    let mut rules: Vec<String> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
-        expected.extend(
+        rules.extend(
             positives
                 .iter()
                 .filter_map(|r| rule_words(*r))
                 .map(String::from),
         );
     }
+    // …and the literal tokens (`as`, `{`) tried at the furthest position.
+    // Ranges and built-ins say nothing a user would type.
+    let (mut pos, mut expected) = (err_pos, rules.clone());
     if let Some(attempts) = err.parse_attempts() {
-        if attempts.max_position >= pos {
-            if attempts.max_position > pos {
+        if attempts.max_position >= err_pos {
+            if attempts.max_position > err_pos {
                 expected.clear();
             }
             pos = attempts.max_position;
-            // Literal tokens (`as`, `{`); ranges and built-ins say nothing a
-            // user would type.
             for token in attempts.expected_tokens() {
                 let token = token.to_string();
                 let is_range = token.chars().count() == 4 && token.contains("..");
@@ -555,10 +559,69 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
             }
         }
     }
+    // The characters a word could go on with (`-`, `:`) only help when
+    // nothing else is expected; then pest stopped inside a word (`use_case`
+    // where `prefix:action` was due, `ana` where an email was): say what word
+    // was expected and point at all of it.
+    let continuation = ["`-`", "`.`", "`:`", "`_`", "`/`", "`*`", "`@`"];
+    let only_continuation =
+        !expected.is_empty() && expected.iter().all(|e| continuation.contains(&e.as_str()));
+    let after_word = text[..pos].chars().next_back().is_some_and(is_word_char);
+    let in_word = after_word
+        && text[pos..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let mut back_up = in_word;
+    if only_continuation {
+        // Not at `admin_team:` — there the `:` is the mistake.
+        let word_ends = text[pos..].chars().next().is_none_or(char::is_whitespace);
+        back_up = after_word && (in_word || err_pos < pos && word_ends);
+        let inside_word = !text[err_pos..pos.max(err_pos)].contains(char::is_whitespace);
+        expected = if !rules.is_empty() && inside_word {
+            rules
+        } else if expected.iter().any(|e| e == "`:`") {
+            vec!["a permission (`prefix:action`)".to_string()]
+        } else if expected.iter().any(|e| e == "`@`") {
+            vec!["an email".to_string()]
+        } else {
+            vec!["a name".to_string()]
+        };
+    } else {
+        expected.retain(|e| !continuation.contains(&e.as_str()));
+    }
+    if back_up {
+        pos = text[..pos]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| is_word_char(c))
+            .last()
+            .map_or(pos, |(i, _)| i);
+    }
     expected.sort();
     expected.dedup();
+    // An item may start here: "an item (…)" says it better than the item
+    // keywords one by one, or "a name" (which starts a resource).
+    if expected.iter().any(|e| e.starts_with("an item (")) {
+        expected.retain(|e| {
+            let word = e.trim_matches('`');
+            !ITEM_KEYWORDS.contains(&word) && e != "a name" && e != "an item"
+        });
+    }
+    // `allow` beside "`allow` or `deny`", `only` beside `only in`: keep the
+    // fuller entry.
+    let fuller = expected.clone();
+    expected.retain(|e| {
+        let stem = e.trim_end_matches('`');
+        !fuller
+            .iter()
+            .any(|f| f != e && (f.contains(e.as_str()) || f.contains(&format!("{stem} "))))
+    });
     let found = found_at(text, pos);
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let open_quote = text[line_start..pos].matches('"').count() % 2 == 1;
     let message = match expected.as_slice() {
+        [] if open_quote && found == "end of line" => "unterminated string".to_string(),
         [] => format!("unexpected {found}"),
         [one] => format!("expected {one}, found {found}"),
         [init @ .., last] => format!("expected {} or {last}, found {found}", init.join(", ")),
@@ -574,11 +637,18 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
         format!("expected {}", expected.join(" or "))
     };
     Diagnostic::new(Code::Syntax, message, Span::new(file, pos, end), label)
-        .with_help_opt(syntax_help(text, pos))
+        .with_help_opt(syntax_help(text, pos, &expected))
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':' | '/' | '*' | '@')
 }
 
 fn found_at(text: &str, pos: usize) -> String {
     let rest = &text[pos.min(text.len())..];
+    if rest.starts_with(['\r', '\n']) {
+        return "end of line".to_string();
+    }
     let token: String = rest
         .chars()
         .take_while(|c| !c.is_whitespace())
@@ -592,7 +662,7 @@ fn found_at(text: &str, pos: usize) -> String {
 }
 
 /// Help for mistakes people make often.
-fn syntax_help(text: &str, pos: usize) -> Option<String> {
+fn syntax_help(text: &str, pos: usize, expected: &[String]) -> Option<String> {
     let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..];
     let line = line.split('\n').next().unwrap_or("");
@@ -603,11 +673,109 @@ fn syntax_help(text: &str, pos: usize) -> Option<String> {
     if rest.starts_with('=') || rest.starts_with(':') {
         return Some("clauses take no `=` or `:`; write e.g. `default_role read-only`".into());
     }
-    if rest.is_empty()
-        || text[..pos].matches('{').count() > text[..pos].matches('}').count()
-            && rest.trim().is_empty()
-    {
+    let open = open_blocks(&text[..pos]);
+    if rest.trim().is_empty() && !open.is_empty() {
         return Some("a block was not closed: add `}`".into());
     }
+    if rest.starts_with('}') && open.is_empty() {
+        return Some("this `}` closes no block: remove it".into());
+    }
+    let word: String = rest.chars().take_while(|&c| is_word_char(c)).collect();
+    if !open.is_empty() && ITEM_KEYWORDS.contains(&word.as_str()) {
+        return Some(format!(
+            "the block above is not closed: add `}}` before this `{word}`"
+        ));
+    }
+    if rest.starts_with('"') && expected.iter().any(|e| e == "a name") {
+        return Some(
+            "names are written without quotes; a quoted string after the name is its title".into(),
+        );
+    }
+    // `rol admin { grant * }` reads as a resource of kind `rol`, whose body
+    // takes only `share` lines: the real mistake is the item keyword.
+    if let Some(first) = open.last().and_then(|&at| item_head(text, at)) {
+        if !ITEM_KEYWORDS.contains(&first) {
+            if let Some(help) = did_you_mean(first, ITEM_KEYWORDS.iter().copied()) {
+                return Some(format!(
+                    "`{first}` is not an item keyword, so this reads as a resource of kind `{first}`; {help}"
+                ));
+            }
+        }
+    }
+    // A misspelt clause keyword: one of those expected here (`grnat`), or
+    // one glued to more letters (`grants`, `owners`).
+    if !word.is_empty() && !KEYWORDS.contains(&word.as_str()) {
+        let close = KEYWORDS.iter().copied().filter(|k| {
+            word.starts_with(k) || expected.iter().any(|e| e.contains(&format!("`{k}")))
+        });
+        if let Some(help) = did_you_mean(&word, close) {
+            return Some(help);
+        }
+    }
     None
+}
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "auth",
+    "kind",
+    "permission",
+    "role",
+    "user",
+    "team",
+    "test",
+    "invariant",
+];
+
+/// Words of the clauses inside items, for "did you mean" on a misspelt one.
+const KEYWORDS: &[&str] = &[
+    "admin_team",
+    "default_team",
+    "default_role",
+    "admins",
+    "requires",
+    "includes",
+    "grant",
+    "alias",
+    "only",
+    "member",
+    "share",
+    "owner",
+    "allow",
+    "deny",
+    "nobody",
+    "implies",
+];
+
+/// Byte offsets of the `{` still open at the end of `before`, ignoring
+/// braces in comments and strings.
+fn open_blocks(before: &str) -> Vec<usize> {
+    let mut open = Vec::new();
+    let (mut in_string, mut in_comment) = (false, false);
+    let mut chars = before.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\n' => (in_string, in_comment) = (false, false),
+            _ if in_comment => {}
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '#' => in_comment = true,
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open
+}
+
+/// The first word of the item whose `{` is at `at`: on the line of the `{`,
+/// or on the nearest line before it (`role lead "Lead"` then `{`).
+fn item_head(text: &str, at: usize) -> Option<&str> {
+    let head = text[..at].trim_end();
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    head[line_start..].split_whitespace().next()
 }
