@@ -167,7 +167,9 @@ impl Ctx<'_> {
         let mut path = vec![(last, None)];
         let mut cur = last;
         while let Some((from, span)) = prev[cur.index()] {
-            path.last_mut().map(|l| l.1 = Some(span));
+            if let Some(l) = path.last_mut() {
+                l.1 = Some(span);
+            }
             path.push((from, None));
             cur = from;
         }

@@ -433,7 +433,7 @@ impl Resolver {
             let mut prefixes: Vec<&str> = self.model.perms.iter().map(Permission::prefix).collect();
             prefixes.dedup();
             let help = did_you_mean(prefix, prefixes)
-                .map(|h| h.replace("`?", ":*`?").replace("mean `", "mean `"))
+                .map(|h| h.replace("`?", ":*`?"))
                 .unwrap_or_else(|| format!("no declared permission starts with `{prefix}:`"));
             self.diags.push(
                 Diagnostic::new(
@@ -738,7 +738,7 @@ impl Resolver {
                 self.diags.push(
                     Diagnostic::new(
                         Code::IncompleteDefaults,
-                        format!("`auth` sets only one of `default_team` and `default_role`"),
+                        "`auth` sets only one of `default_team` and `default_role`".to_string(),
                         only.span,
                         format!("`{missing}` is missing"),
                     )
