@@ -27,6 +27,7 @@ pub fn format_text(text: &str) -> String {
 /// Formats a policy file, refusing one that does not parse (the syntax
 /// error's spans are in `file`).
 pub fn format_policy(file: FileId, text: &str) -> Result<String, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     crate::syntax::parse_file(file, text)?;
     Ok(format_text(text))
 }

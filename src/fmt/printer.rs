@@ -12,7 +12,8 @@
 //! - consecutive lines of the same kind (same first keyword, `allow`/`deny`
 //!   together, `auth` settings together) at the same depth, without braces,
 //!   are aligned in columns, like `gofmt`'s tab writer: a column is padded
-//!   over the consecutive lines that have a cell after it;
+//!   over the consecutive lines that have a cell after it, and cells after
+//!   a list (`a, b`) are not aligned;
 //! - trailing comments of consecutive lines in such a group start in one
 //!   column, two spaces after the longest code; elsewhere two spaces after it.
 
@@ -192,16 +193,27 @@ fn render_group(group: &[Out], text: &mut String) {
 /// have a cell after them.
 fn aligned_cells(group: &[Out]) -> Vec<Vec<String>> {
     let mut padded: Vec<Vec<String>> = group.iter().map(|o| o.cells.clone()).collect();
-    let columns = group.iter().map(|o| o.cells.len()).max().unwrap_or(0);
-    for col in 0..columns.saturating_sub(1) {
+    // Columns up to the last cell, or up to the first list (`a, b`): what
+    // follows a list starts wherever the list ends.
+    let limits: Vec<usize> = group
+        .iter()
+        .map(|o| {
+            o.cells
+                .iter()
+                .position(|c| c.ends_with(','))
+                .unwrap_or(o.cells.len().saturating_sub(1))
+        })
+        .collect();
+    let columns = limits.iter().copied().max().unwrap_or(0);
+    for col in 0..columns {
         let mut i = 0;
         while i < group.len() {
-            if group[i].cells.len() <= col + 1 {
+            if limits[i] <= col {
                 i += 1;
                 continue;
             }
             let mut j = i;
-            while j < group.len() && group[j].cells.len() > col + 1 {
+            while j < group.len() && limits[j] > col {
                 j += 1;
             }
             let w = padded[i..j]

@@ -28,10 +28,11 @@ pub struct HelmAuth {
 /// Why a values file could not be imported (a usage error, exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HelmError {
-    #[error("invalid YAML{}: {message}", location.map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default())]
+    /// serde_yaml's message says where (`at line 3 column 16`).
+    #[error("invalid YAML: {message}")]
     Yaml {
         message: String,
-        location: Option<(usize, usize)>,
+        line: Option<usize>,
     },
     #[error("no `auth:` section at the top level")]
     NoAuth,
@@ -77,7 +78,7 @@ fn key_setting(auth: &serde_yaml::Mapping, key: &'static str) -> Result<Option<S
 /// Reads the `auth:` section of a values file.
 pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
     let doc: Value = serde_yaml::from_str(yaml).map_err(|e| HelmError::Yaml {
-        location: e.location().map(|l| (l.line(), l.column())),
+        line: e.location().map(|l| l.line()),
         message: e.to_string(),
     })?;
     let auth = match doc.get("auth") {
