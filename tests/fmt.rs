@@ -153,6 +153,8 @@ fn random_policy(seed: u64) -> String {
         "\t",
         "\n",
         "\r\n",
+        "\r",
+        " # old Mac line end\r",
         "\n\n\n",
         " # note\n",
         "\n  # own line\n",

@@ -25,7 +25,12 @@ pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
         }
     }
     for note in &auth.notes {
-        eprintln!("note: {note}");
+        let level = if note.starts_with("unknown") {
+            "warning"
+        } else {
+            "note"
+        };
+        eprintln!("{level}: {note}");
     }
     print(&match fmt {
         Format::Json => json(&auth),
