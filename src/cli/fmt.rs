@@ -1,9 +1,69 @@
-//! PLACEHOLDER: being written; replaced before this lands.
+//! `rolegraph fmt [--check]`: rewrite policy files in the canonical layout.
 
-use super::output::{usage_error, CmdResult};
-#[allow(unused_imports)]
-use super::Cli;
+use std::io::IsTerminal;
 
-pub fn run(_cli: &Cli, _check: bool) -> CmdResult {
-    Err(usage_error("not implemented yet"))
+use super::output::{format, load_sources, print, usage_error, CmdResult, Exit};
+use super::{Cli, Format};
+use crate::diagnostics;
+use crate::fmt::format_policy;
+
+pub fn run(cli: &Cli, check: bool) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let sources = load_sources(cli)?;
+    let mut changed = Vec::new();
+    let mut refused = Vec::new();
+    let mut unparsed = 0;
+    for (id, file) in sources.iter() {
+        // The file as it is on disk (the sources dropped a BOM, which `fmt` drops too).
+        let on_disk = std::fs::read_to_string(&file.name)
+            .map_err(|e| usage_error(format!("cannot read `{}`: {e}", file.name)))?;
+        match format_policy(id, &file.text) {
+            Ok(formatted) if formatted != on_disk => {
+                if !check {
+                    std::fs::write(&file.name, &formatted)
+                        .map_err(|e| usage_error(format!("cannot write `{}`: {e}", file.name)))?;
+                }
+                changed.push(file.name.clone());
+            }
+            Ok(_) => {}
+            Err(diag) => {
+                unparsed += 1;
+                if fmt == Format::Text {
+                    let colour = diagnostics::use_colour(std::io::stderr().is_terminal());
+                    eprint!("{}", diagnostics::render_text(&[diag], &sources, colour));
+                    eprintln!("error: `{}` does not parse; not formatted", file.name);
+                } else {
+                    refused.push(diag);
+                }
+            }
+        }
+    }
+    if fmt == Format::Json {
+        let value = serde_json::json!({
+            "check": check,
+            "changed": changed,
+            "unparsed": diagnostics::to_json_value(&refused, &sources)["diagnostics"],
+        });
+        print(&super::output::json(&value));
+    } else {
+        let verb = if check { "would reformat" } else { "formatted" };
+        for name in &changed {
+            if check {
+                print(&format!("{name}\n"));
+            } else {
+                eprintln!("{verb} {name}");
+            }
+        }
+        if check && !changed.is_empty() {
+            eprintln!(
+                "{} file(s) would be reformatted; run `rolegraph fmt`",
+                changed.len()
+            );
+        }
+    }
+    if unparsed > 0 || (check && !changed.is_empty()) {
+        Ok(Exit::Failure)
+    } else {
+        Ok(Exit::Success)
+    }
 }

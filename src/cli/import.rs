@@ -1,9 +1,40 @@
-//! PLACEHOLDER: being written; replaced before this lands.
+//! `rolegraph import helm VALUES.yaml`: the `auth` block for a Helm values file.
 
-use super::output::{usage_error, CmdResult};
-#[allow(unused_imports)]
-use super::Cli;
+use super::output::{format, json, print, usage_error, CmdResult, Exit};
+use super::{Cli, Format};
+use crate::import::helm;
+use crate::Policy;
 
-pub fn helm(_cli: &Cli, _values: &std::path::Path) -> CmdResult {
-    Err(usage_error("not implemented yet"))
+pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let yaml = std::fs::read_to_string(values)
+        .map_err(|e| usage_error(format!("cannot read `{}`: {e}", values.display())))?;
+    let mut auth =
+        helm::parse(&yaml).map_err(|e| usage_error(format!("`{}`: {e}", values.display())))?;
+    for key in &auth.ignored {
+        eprintln!("note: ignoring `auth.{key}`: rolegraph does not model it");
+    }
+    // Names are checked against the policy when there is one that loads.
+    if cli.policy.exists() {
+        match Policy::load(&cli.policy) {
+            Ok(policy) => auth.resolve(&policy.model),
+            Err(e) => eprintln!(
+                "note: the policy at `{}` did not load ({e}); names are printed as written",
+                cli.policy.display()
+            ),
+        }
+    }
+    for note in &auth.notes {
+        let level = if note.starts_with("unknown") {
+            "warning"
+        } else {
+            "note"
+        };
+        eprintln!("{level}: {note}");
+    }
+    print(&match fmt {
+        Format::Json => json(&auth),
+        _ => auth.to_policy(),
+    });
+    Ok(Exit::Success)
 }

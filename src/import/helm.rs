@@ -1,0 +1,217 @@
+//! A Helm `values.yaml` -> the `auth { … }` block it implies.
+//!
+//! In: the YAML text, and optionally a loaded policy to resolve names against.
+//! Out: [`HelmAuth`] (the settings, with notes about what was ignored or is
+//! unknown), rendered by [`HelmAuth::to_policy`] as a formatted block.
+
+use serde::Serialize;
+use serde_yaml::Value;
+
+use crate::diagnostics::did_you_mean;
+use crate::resolve::Model;
+
+/// The `auth:` settings rolegraph models.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HelmAuth {
+    pub admin_team: Option<String>,
+    pub default_team: Option<String>,
+    pub default_role: Option<String>,
+    /// `None` when the key is absent; `Some([])` for `admins: []`.
+    pub admins: Option<Vec<String>>,
+    /// Keys under `auth:` that rolegraph does not model, sorted.
+    pub ignored: Vec<String>,
+    /// What resolving against a policy found: aliases followed, unknown names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Why a values file could not be imported (a usage error, exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HelmError {
+    /// serde_yaml's message says where (`at line 3 column 16`).
+    #[error("invalid YAML: {message}")]
+    Yaml {
+        message: String,
+        line: Option<usize>,
+    },
+    #[error("no `auth:` section at the top level")]
+    NoAuth,
+    #[error("`auth:` must be a mapping of settings")]
+    AuthNotMapping,
+    #[error("`auth.{0}` must be {1}")]
+    BadValue(&'static str, &'static str),
+    #[error("`auth.{key}`: `{value}` is not a valid name (letters, digits, `_`, `.`, `-`; not starting with a digit)")]
+    BadKey { key: &'static str, value: String },
+}
+
+fn is_key(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn key_setting(auth: &serde_yaml::Mapping, key: &'static str) -> Result<Option<String>, HelmError> {
+    match auth.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => {
+            let s = scalar(v).ok_or(HelmError::BadValue(key, "a name"))?;
+            if is_key(&s) {
+                Ok(Some(s))
+            } else {
+                Err(HelmError::BadKey { key, value: s })
+            }
+        }
+    }
+}
+
+/// Reads the `auth:` section of a values file.
+pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
+    let doc: Value = serde_yaml::from_str(yaml).map_err(|e| HelmError::Yaml {
+        line: e.location().map(|l| l.line()),
+        message: e.to_string(),
+    })?;
+    let auth = match doc.get("auth") {
+        None => return Err(HelmError::NoAuth),
+        Some(Value::Mapping(m)) => m,
+        Some(_) => return Err(HelmError::AuthNotMapping),
+    };
+    let admins = match auth.get("admins") {
+        None => None,
+        Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Sequence(items)) => Some(
+            items
+                .iter()
+                .map(|v| {
+                    scalar(v)
+                        .map(|s| s.trim().to_lowercase())
+                        .filter(|s| s.contains('@'))
+                        .ok_or(HelmError::BadValue("admins", "a list of emails"))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(_) => return Err(HelmError::BadValue("admins", "a list of emails")),
+    };
+    const KNOWN: [&str; 4] = ["admin_team", "default_team", "default_role", "admins"];
+    let mut ignored: Vec<String> = auth
+        .keys()
+        .map(|k| scalar(k).unwrap_or_else(|| format!("{k:?}")))
+        .filter(|k| !KNOWN.contains(&k.as_str()))
+        .collect();
+    ignored.sort();
+    Ok(HelmAuth {
+        admin_team: key_setting(auth, "admin_team")?,
+        default_team: key_setting(auth, "default_team")?,
+        default_role: key_setting(auth, "default_role")?,
+        admins,
+        ignored,
+        notes: Vec::new(),
+    })
+}
+
+impl HelmAuth {
+    /// Resolves role and team names against a policy: an alias (or a key
+    /// written with `_` for `-`) becomes the role's key; an unknown name is
+    /// kept as written, with a note.
+    pub fn resolve(&mut self, model: &Model) {
+        if let Some(role) = &mut self.default_role {
+            let found = model
+                .role(role)
+                .or_else(|| model.role(&role.replace('_', "-")));
+            match found {
+                Some(id) if model[id].key != *role => {
+                    self.notes.push(format!(
+                        "`{role}` is role `{}` in the policy",
+                        model[id].key
+                    ));
+                    *role = model[id].key.clone();
+                }
+                Some(_) => {}
+                None => {
+                    let hint = did_you_mean(role, model.names.roles.keys().map(String::as_str))
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default();
+                    self.notes
+                        .push(format!("unknown role `{role}` in the policy{hint}"));
+                }
+            }
+        }
+        for team in [&mut self.admin_team, &mut self.default_team]
+            .into_iter()
+            .flatten()
+        {
+            let found = model
+                .team(team)
+                .or_else(|| model.team(&team.replace('_', "-")));
+            match found {
+                Some(id) if model[id].key != *team => {
+                    self.notes.push(format!(
+                        "`{team}` is team `{}` in the policy",
+                        model[id].key
+                    ));
+                    *team = model[id].key.clone();
+                }
+                Some(_) => {}
+                None => {
+                    let hint = did_you_mean(team, model.teams.iter().map(|t| t.key.as_str()))
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default();
+                    self.notes
+                        .push(format!("unknown team `{team}` in the policy{hint}"));
+                }
+            }
+        }
+    }
+
+    /// The `auth { … }` block, formatted.
+    pub fn to_policy(&self) -> String {
+        let mut text = String::from("auth {\n");
+        let settings = [
+            ("admin_team", &self.admin_team),
+            ("default_team", &self.default_team),
+            ("default_role", &self.default_role),
+        ];
+        for (key, value) in settings {
+            if let Some(v) = value {
+                text.push_str(&format!("{key} {v}\n"));
+            }
+        }
+        match &self.admins {
+            Some(admins) if admins.is_empty() => {
+                text.push_str("# admins: none (`admins: []` in values.yaml)\n");
+            }
+            Some(admins) => {
+                let list: Vec<String> = admins.iter().map(|a| email(a)).collect();
+                text.push_str(&format!("admins {}\n", list.join(", ")));
+            }
+            None => {}
+        }
+        text.push_str("}\n");
+        crate::fmt::format_text(&text)
+    }
+}
+
+/// An email as the grammar takes it: bare when it can be, else quoted.
+fn email(s: &str) -> String {
+    let bare = s.matches('@').count() == 1
+        && !s.starts_with('@')
+        && !s.ends_with('@')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, ',' | '#' | '{' | '}' | '"'));
+    if bare {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
