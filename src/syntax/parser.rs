@@ -38,6 +38,17 @@ impl Ctx {
         Span::new(self.file, s.start(), s.end())
     }
 
+    /// A clause's span without the whitespace and comments pest skips after
+    /// its last token while looking for an optional part (`owner`, `to …`):
+    /// it ends where its last inner token ends.
+    fn tight_span(&self, pair: &Pair) -> Span {
+        let mut span = self.span(pair);
+        if let Some(last) = pair.clone().into_inner().last() {
+            span.end = span.end.min(self.span(&last).end);
+        }
+        span
+    }
+
     fn name(&self, pair: &Pair) -> Name {
         Spanned::new(pair.as_str().to_string(), self.span(pair))
     }
@@ -306,7 +317,7 @@ impl Ctx {
     }
 
     fn parse_share(&self, pair: Pair) -> Result<ast::Share> {
-        let span = self.span(&pair);
+        let span = self.tight_span(&pair);
         let mut keys = Vec::new();
         let mut owner = false;
         for pair in pair.into_inner() {
@@ -347,7 +358,7 @@ impl Ctx {
     }
 
     fn parse_test_line(&self, pair: Pair) -> Result<ast::TestLine> {
-        let span = self.span(&pair);
+        let span = self.tight_span(&pair);
         let (mut expect, mut user, mut permission, mut scope, mut to) =
             (None, None, None, None, None);
         for pair in pair.into_inner() {
@@ -402,7 +413,7 @@ impl Ctx {
     }
 
     fn parse_invariant_rule(&self, pair: Pair) -> Result<Spanned<ast::Rule>> {
-        let span = self.span(&pair);
+        let span = self.tight_span(&pair);
         let rule = pair.as_rule();
         let mut keys = Vec::new();
         let mut perms = Vec::new();
