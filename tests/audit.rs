@@ -507,3 +507,29 @@ fn unknown_format_is_a_usage_error() {
         2,
     );
 }
+
+#[test]
+fn the_documented_fix_removes_the_example_path() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("policies/example").unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let fixed = text.replace("  grant team:manage  # the escalation: see above\n", "");
+        if path.ends_with("escalation.policy") {
+            assert_ne!(fixed, text, "the escalation line moved: update this test");
+        }
+        std::fs::write(dir.path().join(path.file_name().unwrap()), fixed).unwrap();
+    }
+    std::fs::copy(
+        "policies/adaptive.policy",
+        dir.path().join("adaptive.policy"),
+    )
+    .unwrap();
+    let p = Policy::load(dir.path()).unwrap();
+    let r = audit::audit(&p.model, &p.matrix);
+    assert!(
+        r.escalations.iter().all(|e| e.user != "nina@acme.com"),
+        "{}",
+        r.to_text()
+    );
+}
