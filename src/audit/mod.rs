@@ -14,6 +14,14 @@
 //! `admin:manage_teams` on `global`, create a team and be in it at any
 //! unrestricted role; with `KIND:share` on a resource, share it with a team one
 //! belongs to, at any role, as owner. [`reach`] runs the fixpoint per subject.
+//!
+//! Not modelled: `admin:manage_roles` and `admin:manage_teams` held on a team
+//! (roles and teams are global objects), and actions on other people (they
+//! raise nobody's own access). Precision: an opened team grants the union of
+//! its allowed roles, so every reported row is reachable by some sequence of
+//! steps; in an org where no single role covers what a path needs, a report
+//! may list two roles for one team, which the subject holds one after the
+//! other, not at once.
 
 pub mod actions;
 pub mod reach;
