@@ -36,6 +36,7 @@
 //! println!("{}", policy.explain(&nobody, "eve@acme.com").to_text());
 //! ```
 
+pub mod audit;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;

@@ -1,9 +1,40 @@
-//! PLACEHOLDER: being written; replaced before this lands.
+//! `audit [--fail-on-escalation] [--user EMAIL]`: who can raise their own
+//! access through actions the policy permits them (formats: text, json).
 
-use super::output::{usage_error, CmdResult};
-#[allow(unused_imports)]
-use super::Cli;
+use super::output::{format, json, load_policy, print, CmdResult, Exit};
+use super::{Cli, Format};
+use crate::compile::Subject;
 
-pub fn run(_cli: &Cli, _fail: bool, _user: Option<&str>) -> CmdResult {
-    Err(usage_error("not implemented yet"))
+pub fn run(cli: &Cli, fail_on_escalation: bool, user: Option<&str>) -> CmdResult {
+    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    let policy = load_policy(cli)?;
+    let (model, matrix) = (&policy.model, &policy.matrix);
+    let report = match user {
+        None => crate::audit::audit(model, matrix),
+        Some(email) => {
+            let subject = if email == "*" {
+                Subject::NewLogin
+            } else {
+                policy.subject(email)
+            };
+            if subject == Subject::NewLogin && email != "*" && fmt == Format::Text {
+                eprintln!("note: `{email}` is declared nowhere: audited as a new login");
+            }
+            let name = match subject {
+                Subject::User(u) => model[u].email.clone(),
+                Subject::NewLogin if email == "*" => "*".to_string(),
+                Subject::NewLogin => email.to_lowercase(),
+            };
+            crate::audit::audit_subjects(model, matrix, &[(name, subject)])
+        }
+    };
+    match fmt {
+        Format::Json => print(&json(&report)),
+        _ => print(&report.to_text()),
+    }
+    Ok(if fail_on_escalation && report.any() {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
 }

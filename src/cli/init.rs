@@ -27,6 +27,10 @@ pub const STARTER: &[(&str, &str)] = &[
         "example/tests.policy",
         include_str!("../../policies/example/tests.policy"),
     ),
+    (
+        "example/escalation.policy",
+        include_str!("../../policies/example/escalation.policy"),
+    ),
 ];
 
 pub fn run(dir: &Path) -> CmdResult {

@@ -1,0 +1,379 @@
+//! One subject's reachable access: a monotone fixpoint over a copy of the
+//! state the subject can change (their own memberships and the shares of
+//! resources with their teams).
+//!
+//! In: the model, the matrix, the [`Actions`] and a subject. Out: the steps
+//! that were enabled, round by round, and the access the final state grants.
+//!
+//! The state only grows: a team the subject may set their own role in is
+//! "opened" (they may hold any role allowed there), a share they may make is
+//! "opened" (any role, as owner). Access granted by an opened team is the union
+//! of what each allowed role grants, so each reported row is reachable by some
+//! sequence; a step is recorded in the round it first became possible, which
+//! gives every fact its shortest depth.
+
+use std::collections::BTreeMap;
+
+use super::actions::Actions;
+use crate::compile::{Matrix, Subject};
+use crate::resolve::{Model, PermId, PermSet, ResourceId, RoleId, Scope, TeamId};
+
+/// A team the subject is or can become a member of; `New` is a team they
+/// create themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TeamKey {
+    Existing(TeamId),
+    New,
+}
+
+/// What a step does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RawAction {
+    /// Join the team or set one's own role in it (`New`: create the team).
+    OpenTeam(TeamKey),
+    /// Share the resource with the team, at any role, as owner.
+    Share(ResourceId, TeamKey),
+    /// Create or change a role to hold every permission.
+    CreateRole,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawStep {
+    pub action: RawAction,
+    /// The round it became possible in (1 = with today's access).
+    pub depth: u32,
+    /// The permission, held at the scope, that allows it.
+    pub enabled_by: (PermId, Scope),
+}
+
+pub type StepId = usize;
+
+#[derive(Clone, Debug, Default)]
+struct TeamState {
+    current: Option<RoleId>,
+    /// The step that opened the team, and the union of its allowed roles.
+    opened: Option<(StepId, PermSet)>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ShareState {
+    current: Option<(RoleId, bool)>,
+    opened: Option<StepId>,
+}
+
+/// The way a fact came to be: its depth, and the steps it needs, each with
+/// the permission it must supply.
+pub type Witness = (u32, Vec<StepId>);
+
+pub struct Reach<'a> {
+    model: &'a Model,
+    matrix: &'a Matrix,
+    actions: &'a Actions,
+    teams: BTreeMap<TeamKey, TeamState>,
+    shares: BTreeMap<(ResourceId, TeamKey), ShareState>,
+    pub steps: Vec<RawStep>,
+    /// The step that lets the subject reach everything, if any.
+    pub everything: Option<StepId>,
+}
+
+impl<'a> Reach<'a> {
+    pub fn new(
+        model: &'a Model,
+        matrix: &'a Matrix,
+        actions: &'a Actions,
+        subject: Subject,
+    ) -> Self {
+        let mut reach = Reach {
+            model,
+            matrix,
+            actions,
+            teams: BTreeMap::new(),
+            shares: BTreeMap::new(),
+            steps: Vec::new(),
+            everything: None,
+        };
+        for &(team, role) in matrix.memberships(subject) {
+            reach
+                .teams
+                .entry(TeamKey::Existing(team))
+                .or_default()
+                .current = Some(role);
+            reach.add_team_shares(team);
+        }
+        reach
+    }
+
+    fn add_team_shares(&mut self, team: TeamId) {
+        for share in self.matrix.team_shares.get(team.index()) {
+            self.shares
+                .entry((share.resource, TeamKey::Existing(team)))
+                .or_default()
+                .current = Some((share.role, share.owner));
+        }
+    }
+
+    fn member_perms(&self, st: &TeamState) -> PermSet {
+        let mut set = PermSet::default();
+        if let Some(role) = st.current {
+            set.union_with(&self.matrix.role_perms[role.index()]);
+        }
+        if let Some((_, allowed)) = &st.opened {
+            set.union_with(allowed);
+        }
+        set
+    }
+
+    /// The access of the current (copied) state, by the rule of SPEC §2,
+    /// before target-team conditions: the same rows as `subject_grants`.
+    pub fn grants(&self) -> BTreeMap<Scope, PermSet> {
+        let m = self.matrix;
+        let mut out: BTreeMap<Scope, PermSet> = BTreeMap::new();
+        let mut add = |scope: Scope, perms: PermSet| {
+            if !perms.is_empty() {
+                out.entry(scope).or_default().union_with(&perms);
+            }
+        };
+        let admin = m
+            .admin_team
+            .and_then(|t| self.teams.get(&TeamKey::Existing(t)));
+        if let Some(st) = admin {
+            let held = self.member_perms(st);
+            let global: PermSet = held.iter().filter(|p| m.perms[p.index()].global).collect();
+            let to_teams: PermSet = global.iter().filter(|p| m.perms[p.index()].team).collect();
+            add(Scope::Global, global.clone());
+            if !to_teams.is_empty() {
+                for t in self.model.team_ids() {
+                    add(Scope::Team(t), to_teams.clone());
+                }
+            }
+            if !global.is_empty() {
+                for r in self.model.resource_ids() {
+                    let kind = m.resource_kind[r.index()];
+                    add(
+                        Scope::Resource(r),
+                        global
+                            .iter()
+                            .filter(|p| m.perms[p.index()].kinds.contains(&kind))
+                            .collect(),
+                    );
+                }
+            }
+        }
+        let mut held_by_team: BTreeMap<TeamKey, PermSet> = BTreeMap::new();
+        for (&key, st) in &self.teams {
+            let held = self.member_perms(st);
+            if let TeamKey::Existing(t) = key {
+                add(
+                    Scope::Team(t),
+                    held.iter().filter(|p| m.perms[p.index()].team).collect(),
+                );
+            }
+            held_by_team.insert(key, held);
+        }
+        for (&(resource, key), st) in &self.shares {
+            let Some(held) = held_by_team.get(&key) else {
+                continue;
+            };
+            let kind = m.resource_kind[resource.index()];
+            let on_kind = |p: &PermId| m.perms[p.index()].kinds.contains(&kind);
+            if let Some((role, owner)) = st.current {
+                let capped = held.intersect(&m.role_perms[role.index()]);
+                add(
+                    Scope::Resource(resource),
+                    capped
+                        .iter()
+                        .filter(on_kind)
+                        .filter(|p| owner || !m.perms[p.index()].requires_owner)
+                        .collect(),
+                );
+            }
+            if st.opened.is_some() {
+                let capped = held.intersect(&self.actions.any_role);
+                add(
+                    Scope::Resource(resource),
+                    capped.iter().filter(on_kind).collect(),
+                );
+            }
+        }
+        out
+    }
+
+    fn push(&mut self, action: RawAction, depth: u32, enabled_by: (PermId, Scope)) -> StepId {
+        self.steps.push(RawStep {
+            action,
+            depth,
+            enabled_by,
+        });
+        self.steps.len() - 1
+    }
+
+    fn opened(&self, key: TeamKey) -> bool {
+        self.teams.get(&key).is_some_and(|st| st.opened.is_some())
+    }
+
+    /// Applies every enabled action that changes the state, round by round,
+    /// until none does (or the subject can reach everything).
+    pub fn run(&mut self) {
+        let (model, m, actions) = (self.model, self.matrix, self.actions);
+        let mut depth = 0;
+        loop {
+            depth += 1;
+            let grants = self.grants();
+            let global = grants.get(&Scope::Global);
+            let holds_global =
+                |p: Option<PermId>| p.filter(|&p| global.is_some_and(|g| g.contains(p)));
+            if let Some(p) = holds_global(actions.roles_global) {
+                let id = self.push(RawAction::CreateRole, depth, (p, Scope::Global));
+                self.everything = Some(id);
+                return;
+            }
+            let mut open: BTreeMap<TeamKey, (PermId, Scope)> = BTreeMap::new();
+            if let Some(p) = holds_global(actions.users_global) {
+                for t in model.team_ids() {
+                    if !self.opened(TeamKey::Existing(t)) {
+                        open.insert(TeamKey::Existing(t), (p, Scope::Global));
+                    }
+                }
+            }
+            for (&scope, held) in &grants {
+                let Scope::Team(t) = scope else { continue };
+                let key = TeamKey::Existing(t);
+                if self.opened(key) || open.contains_key(&key) {
+                    continue;
+                }
+                if let Some(&p) = actions.team_manage.iter().find(|&&p| held.contains(p)) {
+                    open.insert(key, (p, scope));
+                }
+            }
+            if let Some(p) = holds_global(actions.teams_global) {
+                if !self.opened(TeamKey::New) {
+                    open.insert(TeamKey::New, (p, Scope::Global));
+                }
+            }
+            // Shares: with any team the subject is a member of at the start
+            // of the round, when it would give them something new there.
+            let members: Vec<(TeamKey, PermSet)> = self
+                .teams
+                .iter()
+                .map(|(&k, st)| (k, self.member_perms(st).intersect(&actions.any_role)))
+                .collect();
+            let mut share: Vec<((ResourceId, TeamKey), (PermId, Scope))> = Vec::new();
+            for (&scope, held) in &grants {
+                let Scope::Resource(r) = scope else { continue };
+                let kind = m.resource_kind[r.index()];
+                let Some(&p) = actions
+                    .share
+                    .iter()
+                    .find(|&&p| held.contains(p) && m.perms[p.index()].kinds.contains(&kind))
+                else {
+                    continue;
+                };
+                for (key, reachable) in &members {
+                    let opened = self
+                        .shares
+                        .get(&(r, *key))
+                        .is_some_and(|s| s.opened.is_some());
+                    let gains = reachable
+                        .iter()
+                        .any(|q| m.perms[q.index()].kinds.contains(&kind) && !held.contains(q));
+                    if !opened && gains {
+                        share.push(((r, *key), (p, scope)));
+                    }
+                }
+            }
+            if open.is_empty() && share.is_empty() {
+                return;
+            }
+            for (key, by) in open {
+                let id = self.push(RawAction::OpenTeam(key), depth, by);
+                let team = match key {
+                    TeamKey::Existing(t) => Some(t),
+                    TeamKey::New => None,
+                };
+                let allowed = actions.allowed_union(model, team);
+                let st = self.teams.entry(key).or_default();
+                let joined = st.current.is_none();
+                st.opened = Some((id, allowed));
+                if let (true, Some(t)) = (joined, team) {
+                    self.add_team_shares(t);
+                }
+            }
+            for ((r, key), by) in share {
+                let id = self.push(RawAction::Share(r, key), depth, by);
+                self.shares.entry((r, key)).or_default().opened = Some(id);
+            }
+        }
+    }
+
+    /// Whether the subject is a member of the team today.
+    pub fn is_member(&self, key: TeamKey) -> bool {
+        self.teams.get(&key).is_some_and(|st| st.current.is_some())
+    }
+
+    fn team_source(&self, key: TeamKey, p: PermId) -> Option<Witness> {
+        let st = self.teams.get(&key)?;
+        if st
+            .current
+            .is_some_and(|r| self.matrix.role_perms[r.index()].contains(p))
+        {
+            return Some((0, Vec::new()));
+        }
+        match &st.opened {
+            Some((id, allowed)) if allowed.contains(p) => Some((self.steps[*id].depth, vec![*id])),
+            _ => None,
+        }
+    }
+
+    /// The earliest way the final state grants `p` at `scope`: the steps it
+    /// needs, each of which must supply `p`.
+    pub fn witness(&self, p: PermId, scope: Scope) -> Option<Witness> {
+        let m = self.matrix;
+        let info = &m.perms[p.index()];
+        let global = || {
+            m.admin_team
+                .filter(|_| info.global)
+                .and_then(|t| self.team_source(TeamKey::Existing(t), p))
+        };
+        let better = |a: Option<Witness>, b: Option<Witness>| match (a, b) {
+            (Some(a), Some(b)) => Some(if (b.0, b.1.len()) < (a.0, a.1.len()) {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        };
+        match scope {
+            Scope::Global => global(),
+            Scope::Team(t) if info.team => {
+                better(self.team_source(TeamKey::Existing(t), p), global())
+            }
+            Scope::Team(_) => None,
+            Scope::Resource(r) => {
+                let kind = m.resource_kind[r.index()];
+                if !info.kinds.contains(&kind) {
+                    return None;
+                }
+                let mut best = global();
+                let range = (r, TeamKey::Existing(TeamId(0)))..=(r, TeamKey::New);
+                for (&(_, key), st) in self.shares.range(range) {
+                    let Some(member) = self.team_source(key, p) else {
+                        continue;
+                    };
+                    let current = st.current.filter(|&(role, owner)| {
+                        m.role_perms[role.index()].contains(p) && (owner || !info.requires_owner)
+                    });
+                    let mut share = current.map(|_| (0, Vec::new()));
+                    if let Some(id) = st.opened.filter(|_| self.actions.any_role.contains(p)) {
+                        share = better(share, Some((self.steps[id].depth, vec![id])));
+                    }
+                    if let Some((depth, steps)) = share {
+                        let mut all = member.1.clone();
+                        all.extend(steps);
+                        best = better(best, Some((member.0.max(depth), all)));
+                    }
+                }
+                best
+            }
+        }
+    }
+}
