@@ -338,6 +338,7 @@ fn compile_json_has_the_documented_keys_and_is_deterministic() {
         ("example/use_cases.policy", "b.policy"),
         ("example/users.policy", "a/c.policy"),
         ("example/teams.policy", "d/e/f.policy"),
+        ("example/escalation.policy", "a/b/escalation.policy"),
     ];
     for (from, to) in names {
         let target = dir.path().join(to);

@@ -12,6 +12,7 @@ const ORG: &str = include_str!("../policies/example/teams.policy");
 const USERS: &str = include_str!("../policies/example/users.policy");
 const SHARES: &str = include_str!("../policies/example/use_cases.policy");
 const TESTS: &str = include_str!("../policies/example/tests.policy");
+const ESCALATION: &str = include_str!("../policies/example/escalation.policy");
 
 /// Runs everything a user could run on a text, and the queries of the
 /// example tests, ignoring the answers: only a panic fails.
@@ -53,7 +54,7 @@ fn exercise(text: &str) {
 }
 
 fn whole_org() -> String {
-    [SEED, ORG, USERS, SHARES, TESTS].join("\n")
+    [SEED, ORG, USERS, SHARES, TESTS, ESCALATION].join("\n")
 }
 
 proptest! {
