@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::output::{format, json, load_policy, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
-use crate::eval::Decision;
+use crate::eval::{Decision, Query};
 use crate::resolve::Scope;
 use crate::Policy;
 
@@ -19,6 +19,22 @@ fn decision_exit(allowed: bool) -> Exit {
     }
 }
 
+/// The policy and a question resolved against it; an unknown name or a
+/// missing or unexpected target is a usage error.
+fn question(
+    cli: &Cli,
+    user: &str,
+    permission: &str,
+    scope: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Policy, Query), Exit> {
+    let policy = load_policy(cli)?;
+    let q = policy
+        .query(user, permission, scope, to)
+        .map_err(usage_error)?;
+    Ok((policy, q))
+}
+
 pub fn can(
     cli: &Cli,
     user: &str,
@@ -27,10 +43,7 @@ pub fn can(
     to: Option<&str>,
 ) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let policy = load_policy(cli)?;
-    let q = policy
-        .query(user, permission, scope, to)
-        .map_err(usage_error)?;
+    let (policy, q) = question(cli, user, permission, scope, to)?;
     let allowed = policy.check(&q);
     let word = if allowed { "allow" } else { "deny" };
     // SPEC §2: every answer about a new login says so.
@@ -155,10 +168,7 @@ pub fn explain(
     to: Option<&str>,
 ) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let policy = load_policy(cli)?;
-    let q = policy
-        .query(user, permission, scope, to)
-        .map_err(usage_error)?;
+    let (policy, q) = question(cli, user, permission, scope, to)?;
     let e = policy.explain(&q, user);
     match fmt {
         Format::Json => print(&json(&e)),

@@ -364,16 +364,6 @@ impl Resolver {
         let fallback = format!("declare it with `kind {}`", name.node);
         // `tema support` is a resource of kind `tema` to the grammar, but a
         // misspelt item keyword to the person who wrote it.
-        let items = [
-            "auth",
-            "kind",
-            "permission",
-            "role",
-            "user",
-            "team",
-            "test",
-            "invariant",
-        ];
         // A clause word here means the item before it went wrong (`requires
         // owners` is no `requires owner`), and the rest was read as a resource.
         let clauses = [
@@ -389,7 +379,7 @@ impl Resolver {
         let help = did_you_mean(&name.node, candidates)
             .or(stray)
             .or_else(|| {
-                did_you_mean(&name.node, items)
+                did_you_mean(&name.node, syntax::ITEM_KEYWORDS.iter().copied())
                     .map(|h| format!("{h} (`{}` is read as a resource kind here)", name.node))
             })
             .unwrap_or(fallback);

@@ -726,7 +726,8 @@ fn syntax_help(text: &str, pos: usize, expected: &[String]) -> Option<String> {
     None
 }
 
-const ITEM_KEYWORDS: &[&str] = &[
+/// The words that start an item.
+pub const ITEM_KEYWORDS: &[&str] = &[
     "auth",
     "kind",
     "permission",
