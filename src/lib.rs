@@ -39,6 +39,7 @@
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 mod policy;
 pub mod resolve;
