@@ -3,7 +3,8 @@
 //! shares, and `auth`. Compared by name; where a definition is written (file,
 //! line, order) does not count.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hash;
 
 use serde::Serialize;
 
@@ -39,8 +40,8 @@ pub fn changes(old: &Model, new: &Model) -> Vec<Change> {
     compare(&mut out, "permission", permissions(old), permissions(new));
     roles(&mut out, old, new);
     compare(&mut out, "team", teams(old), teams(new));
-    compare(&mut out, "member", members(old), members(new));
-    compare(&mut out, "user", users(old), users(new));
+    members(&mut out, old, new);
+    users(&mut out, old, new);
     compare(&mut out, "resource", resources(old), resources(new));
     compare(&mut out, "share", shares(old), shares(new));
     auth(&mut out, old, new);
@@ -183,25 +184,89 @@ fn teams(m: &Model) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn members(m: &Model) -> BTreeMap<String, String> {
-    m.teams
+/// The entries two maps disagree on, sorted by key. The maps borrow from the
+/// models, so the many members and users of a large org cost no formatting.
+fn differences<'m, K, V>(
+    old: &'m HashMap<K, V>,
+    new: &'m HashMap<K, V>,
+) -> Vec<(&'m K, Option<&'m V>, Option<&'m V>)>
+where
+    K: Hash + Eq + Ord,
+    V: PartialEq,
+{
+    let mut out: Vec<_> = old
         .iter()
-        .flat_map(|t| {
-            t.members.iter().map(move |ms| {
-                (
-                    format!("{} in {}", m[ms.user].email, t.key),
-                    format!("as {}", m[ms.role].key),
-                )
-            })
+        .filter_map(|(k, v)| match new.get(k) {
+            Some(w) if w == v => None,
+            w => Some((k, Some(v), w)),
         })
-        .collect()
+        .chain(
+            new.iter()
+                .filter(|(k, _)| !old.contains_key(k))
+                .map(|(k, w)| (k, None, Some(w))),
+        )
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    out
 }
 
-fn users(m: &Model) -> BTreeMap<String, String> {
-    m.users
-        .iter()
-        .map(|u| (u.email.clone(), quoted(&u.name).trim_start().to_string()))
-        .collect()
+fn change_kind<V>(old: Option<V>, new: Option<V>) -> &'static str {
+    match (old, new) {
+        (None, _) => "added",
+        (_, None) => "removed",
+        _ => "changed",
+    }
+}
+
+fn members(out: &mut Vec<Change>, old: &Model, new: &Model) {
+    // (email, team) -> role
+    fn map(m: &Model) -> HashMap<(&str, &str), &str> {
+        m.teams
+            .iter()
+            .flat_map(|t| {
+                t.members.iter().map(move |ms| {
+                    (
+                        (m[ms.user].email.as_str(), t.key.as_str()),
+                        m[ms.role].key.as_str(),
+                    )
+                })
+            })
+            .collect()
+    }
+    let (a, b) = (map(old), map(new));
+    for ((email, team), o, n) in differences(&a, &b) {
+        out.push(Change {
+            item: "member",
+            name: format!("{email} in {team}"),
+            change: change_kind(o, n),
+            old: o.map(|r| format!("as {r}")),
+            new: n.map(|r| format!("as {r}")),
+            added: Vec::new(),
+            removed: Vec::new(),
+        });
+    }
+}
+
+fn users(out: &mut Vec<Change>, old: &Model, new: &Model) {
+    fn map(m: &Model) -> HashMap<&str, Option<&str>> {
+        m.users
+            .iter()
+            .map(|u| (u.email.as_str(), u.name.as_deref()))
+            .collect()
+    }
+    let (a, b) = (map(old), map(new));
+    let text = |name: &Option<&str>| name.map(|n| format!("{n:?}")).unwrap_or_default();
+    for (email, o, n) in differences(&a, &b) {
+        out.push(Change {
+            item: "user",
+            name: email.to_string(),
+            change: change_kind(o, n),
+            old: o.map(text).filter(|t| !t.is_empty()),
+            new: n.map(text).filter(|t| !t.is_empty()),
+            added: Vec::new(),
+            removed: Vec::new(),
+        });
+    }
 }
 
 fn resources(m: &Model) -> BTreeMap<String, String> {
