@@ -521,3 +521,83 @@ proptest! {
         prop_assert!(full.granted.iter().chain(&full.revoked).all(|r| !r.via.is_empty()));
     }
 }
+
+#[test]
+fn ci_workflow_is_valid_yaml_and_runs_the_diff() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ci.md")).unwrap();
+    let start = doc.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let workflow: serde_yaml::Value = serde_yaml::from_str(&doc[start..end]).unwrap();
+    let steps = workflow["jobs"]["check"]["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let has = |needle: &str| runs.iter().any(|r| r.contains(needle));
+    assert!(has("validate --format github"));
+    assert!(has(" test"));
+    assert!(has("fmt --check"));
+    assert!(has(
+        "diff \"git:origin/${{ github.base_ref }}\" \"$POLICY\""
+    ));
+    assert!(has("--format markdown --fail-on-grant 'admin:*'"));
+}
+
+#[test]
+fn new_logins_count_as_the_user_star() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(policies_dir(), tmp.path());
+    edit(
+        &tmp.path().join("adaptive.policy"),
+        "default_role read-only",
+        "default_role inference",
+    );
+    // The doc search is shared with `default` at a role that caps it too.
+    edit(
+        &tmp.path().join("example/use_cases.policy"),
+        "share default as read-only",
+        "share default as inference",
+    );
+    let (out, code) = run_diff(policies_dir(), tmp.path(), &["--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["granted"],
+        serde_json::json!([{
+            "user": "*",
+            "permission": "use_case:interact",
+            "scope": "use_case/doc-search",
+            "via": [{"team": "default", "role": "inference", "through": "share", "share_role": "inference"}]
+        }])
+    );
+    assert_eq!(v["revoked"], serde_json::json!([]));
+    let changed: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        ["use_case/doc-search with default", "default_role"]
+    );
+}
+
+#[test]
+fn markdown_folds_long_lists_and_stays_short() {
+    let row = |i: usize| rolegraph::diff::RowChange {
+        user: format!("u{i}@x.com"),
+        permission: "p:a".into(),
+        scope: "team/t|1".into(),
+        via: Vec::new(),
+    };
+    let d = Diff {
+        granted: (0..300).map(row).collect(),
+        revoked: vec![row(1)],
+        changes: Vec::new(),
+    };
+    let md = rolegraph::diff::to_markdown(&d);
+    assert!(md.starts_with("**rolegraph diff**: 300 granted, 1 revoked"));
+    assert!(md.contains("<details><summary>Granted (300)</summary>"));
+    assert!(md.contains("#### Revoked (1)"));
+    assert!(md.contains("…and 200 more"));
+    assert!(md.contains("`team/t\\|1`"));
+    assert!(md.len() < 65_536);
+}

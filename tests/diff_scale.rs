@@ -74,7 +74,10 @@ fn write_org(dir: &Path, change: bool) -> usize {
     let mut use_cases = String::from("auth {\n  admins root@org.example\n}\n");
     for c in 0..USE_CASES {
         let owner = rng.next(TEAMS);
-        let _ = writeln!(use_cases, "use_case uc{c} {{\n  share t{owner} as admin owner");
+        let _ = writeln!(
+            use_cases,
+            "use_case uc{c} {{\n  share t{owner} as admin owner"
+        );
         let other = (owner + 1 + rng.next(TEAMS - 1)) % TEAMS;
         let role = ROLES[rng.next(ROLES.len())];
         let _ = writeln!(use_cases, "  share t{other} as {role}\n}}");
@@ -117,6 +120,9 @@ fn diff_100k_users_1_percent_changed() {
         d.granted.len(),
         d.revoked.len()
     );
-    assert!(affected < USERS / 10, "the diff expanded {affected} subjects");
+    assert!(
+        affected < USERS / 10,
+        "the diff expanded {affected} subjects"
+    );
     assert_eq!(d.changes.len(), changed);
 }

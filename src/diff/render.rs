@@ -8,7 +8,7 @@ use crate::eval::Via;
 
 /// Rows in a Markdown table before the rest is left out: a GitHub comment
 /// holds at most 65536 characters.
-const MARKDOWN_MAX_ROWS: usize = 250;
+const MARKDOWN_MAX_ROWS: usize = 100;
 /// Lists longer than this are folded in `<details>`.
 const MARKDOWN_FOLD: usize = 10;
 
