@@ -18,6 +18,8 @@ pub enum GitError {
     Spawn(std::io::Error),
     #[error("`git {args}` failed: {message}")]
     Failed { args: String, message: String },
+    #[error("unknown revision `{0}`: write `git:REV[:PATH]`")]
+    UnknownRevision(String),
     #[error("no `.policy` files at `{0}`")]
     Empty(String),
 }
@@ -78,17 +80,20 @@ fn git(args: &[&str]) -> Result<Vec<u8>, GitError> {
 
 /// Every `.policy` file under `path` at `rev` (or the one file `path` names).
 fn load_rev(rev: &str, path: &Path) -> Result<Sources, GitError> {
+    // A revision starting with `-` would be read as an option.
     if rev.is_empty() || rev.starts_with('-') {
-        return Err(GitError::Failed {
-            args: format!("rev-parse {rev}"),
-            message: format!("`{rev}` is not a revision"),
-        });
+        return Err(GitError::UnknownRevision(rev.to_string()));
     }
     let commit = format!("{rev}^{{commit}}");
-    git(&["rev-parse", "--verify", "--quiet", &commit]).map_err(|_| GitError::Failed {
-        args: format!("rev-parse {rev}"),
-        message: format!("unknown revision `{rev}`"),
-    })?;
+    match git(&["rev-parse", "--verify", "--quiet", &commit]) {
+        Ok(_) => {}
+        // `--quiet` leaves stderr empty for an unknown revision only; a
+        // message says something else (not a repository, say).
+        Err(GitError::Failed { message, .. }) if message.is_empty() => {
+            return Err(GitError::UnknownRevision(rev.to_string()))
+        }
+        Err(e) => return Err(e),
+    }
     let path_text = path.to_string_lossy();
     let listing = git(&[
         "ls-tree",
