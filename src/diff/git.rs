@@ -116,12 +116,13 @@ fn load_rev(rev: &str, path: &Path) -> Result<Sources, GitError> {
         let n = Path::new(names[0]);
         n.ends_with(path) || n == path
     };
+    let names: Vec<&str> = names
+        .into_iter()
+        .filter(|n| single_file || n.ends_with(".policy"))
+        .collect();
+    let blobs = cat_files(rev, &names)?;
     let mut sources = Sources::default();
-    for name in names {
-        if !single_file && !name.ends_with(".policy") {
-            continue;
-        }
-        let bytes = git(&["cat-file", "blob", &format!("{rev}:{name}")])?;
+    for (name, bytes) in names.iter().zip(blobs) {
         let display = format!("{rev}:{name}");
         let text = std::str::from_utf8(&bytes).map_err(|e| LoadError::NotUtf8 {
             path: display.clone(),
@@ -133,4 +134,61 @@ fn load_rev(rev: &str, path: &Path) -> Result<Sources, GitError> {
         return Err(GitError::Empty(format!("{rev}:{}", path.display())));
     }
     Ok(sources)
+}
+
+/// The contents of files at a revision, in order, through one
+/// `git cat-file --batch` (one process, however many files).
+fn cat_files(rev: &str, names: &[&str]) -> Result<Vec<Vec<u8>>, GitError> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let requests: String = names.iter().map(|n| format!("{rev}:{n}\n")).collect();
+    let mut stdin = child.stdin.take();
+    // Written from another thread: git answers while it reads, and a full
+    // output pipe would otherwise stop both sides.
+    let writer = std::thread::spawn(move || {
+        if let Some(stdin) = stdin.as_mut() {
+            let _ = stdin.write_all(requests.as_bytes());
+        }
+    });
+    let failed = |message: String| GitError::Failed {
+        args: "cat-file --batch".into(),
+        message,
+    };
+    let mut out = Vec::with_capacity(names.len());
+    let result = match child.stdout.take() {
+        Some(stdout) => {
+            let mut reader = BufReader::new(stdout);
+            names.iter().try_for_each(|name| {
+                let mut header = String::new();
+                reader
+                    .read_line(&mut header)
+                    .map_err(|e| failed(e.to_string()))?;
+                // `<oid> blob <size>`, or `<object> missing`.
+                let size = match header.trim_end().rsplit_once(' ') {
+                    Some((head, size)) if head.ends_with(" blob") => size.parse::<usize>().ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| failed(format!("cannot read `{rev}:{name}`: {}", header.trim())))?;
+                let mut bytes = vec![0; size + 1]; // the content and a newline
+                reader
+                    .read_exact(&mut bytes)
+                    .map_err(|e| failed(e.to_string()))?;
+                bytes.pop();
+                out.push(bytes);
+                Ok(())
+            })
+        }
+        None => Err(failed("no output".into())),
+    };
+    let _ = writer.join();
+    let _ = child.wait();
+    result.map(|()| out)
 }
