@@ -23,7 +23,7 @@ pub fn summary(diff: &Diff) -> String {
     )
 }
 
-/// One way a row is held, in words: `ml-team as power_user, shared at admin`.
+/// One way a row is held, in words: `ml-team as power_user, shared as admin`.
 pub fn via_text(via: &Via) -> String {
     match (via.through, &via.share_role) {
         ("global", _) => format!("{} as {} (global)", via.team, via.role),
