@@ -40,6 +40,7 @@ pub mod audit;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod graph;

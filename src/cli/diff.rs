@@ -1,9 +1,71 @@
-//! PLACEHOLDER: being written; replaced before this lands.
+//! `diff OLD NEW`: access granted and revoked between two policies, each a
+//! path or `git:REV[:PATH]`.
 
-use super::output::{usage_error, CmdResult};
-#[allow(unused_imports)]
-use super::Cli;
+use globset::Glob;
 
-pub fn run(_cli: &Cli, _old: &str, _new: &str, _glob: Option<&str>) -> CmdResult {
-    Err(usage_error("not implemented yet"))
+use super::output::{format, json, policy_from_sources, print, usage_error, CmdResult, Exit};
+use super::{Cli, Format};
+use crate::diff::{self, git};
+use crate::Policy;
+
+pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdResult {
+    let fmt = format(
+        cli,
+        &[Format::Text, Format::Json, Format::Markdown],
+        Format::Text,
+    )?;
+    let glob = match fail_on_grant {
+        Some(g) => Some(
+            Glob::new(g)
+                .map_err(|e| usage_error(format!("invalid `--fail-on-grant` glob `{g}`: {e}")))?
+                .compile_matcher(),
+        ),
+        None => None,
+    };
+    // Read both before checking either, so a bad revision is reported as a
+    // usage error whatever the other side holds.
+    let old_sources = read(cli, old)?;
+    let new_sources = read(cli, new)?;
+    let old_policy = check(cli, "old", old, old_sources);
+    let new_policy = check(cli, "new", new, new_sources);
+    let (Some(old_policy), Some(new_policy)) = (old_policy, new_policy) else {
+        return Ok(Exit::Failure);
+    };
+
+    let d = diff::diff(&old_policy, &new_policy);
+    match fmt {
+        Format::Json => print(&json(&d)),
+        Format::Markdown => print(&diff::to_markdown(&d)),
+        _ => print(&diff::to_text(&d)),
+    }
+    if let Some(glob) = glob {
+        let hits = diff::matching(&d.granted, &glob);
+        if let Some(first) = hits.first() {
+            eprintln!(
+                "error: {} granted row(s) match `--fail-on-grant {}`, e.g. {} {} on {}",
+                hits.len(),
+                fail_on_grant.unwrap_or_default(),
+                first.user,
+                first.permission,
+                first.scope
+            );
+            return Ok(Exit::Failure);
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn read(cli: &Cli, spec: &str) -> Result<crate::source::Sources, Exit> {
+    git::load(&git::Origin::parse(spec, &cli.policy)).map_err(usage_error)
+}
+
+/// The compiled policy, or `None` after printing its errors.
+fn check(cli: &Cli, side: &str, spec: &str, sources: crate::source::Sources) -> Option<Policy> {
+    match policy_from_sources(cli, sources) {
+        Ok(p) => Some(p),
+        Err(_) => {
+            eprintln!("error: the {side} policy (`{spec}`) has errors");
+            None
+        }
+    }
 }

@@ -82,7 +82,12 @@ pub fn load_sources(cli: &Cli) -> Result<Sources, Exit> {
 /// Loads the policy for a query command. A policy with errors prints them and
 /// exits 1; warnings are left to `validate`.
 pub fn load_policy(cli: &Cli) -> Result<Policy, Exit> {
-    match Policy::from_sources(load_sources(cli)?) {
+    policy_from_sources(cli, load_sources(cli)?)
+}
+
+/// Checks and compiles sources already read; errors as for [`load_policy`].
+pub fn policy_from_sources(cli: &Cli, sources: Sources) -> Result<Policy, Exit> {
+    match Policy::from_sources(sources) {
         Ok(p) => Ok(p),
         Err(PolicyError::Load(e)) => Err(usage_error(e)),
         Err(PolicyError::Invalid {
