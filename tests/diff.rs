@@ -552,8 +552,8 @@ fn new_logins_count_as_the_user_star() {
     // The doc search is shared with `default` at a role that caps it too.
     edit(
         &tmp.path().join("example/use_cases.policy"),
-        "share default as read-only",
-        "share default as inference",
+        "share default               as read-only",
+        "share default               as inference",
     );
     let (out, code) = run_diff(policies_dir(), tmp.path(), &["--format", "json"]);
     assert_eq!(code, 0);
