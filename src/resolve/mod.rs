@@ -216,22 +216,31 @@ impl Resolver {
     fn declare_role(&mut self, r: &ast::Role) {
         let id = RoleId(self.model.roles.len() as u32);
         let mut aliases = Vec::new();
-        for name in std::iter::once(&r.key).chain(&r.aliases) {
+        // Names this role registered so far: the role is not in the model
+        // until the loop ends, so a repeat within it (`role a { alias a }`)
+        // is located here.
+        let mut own: Vec<&ast::Name> = Vec::new();
+        for (i, name) in std::iter::once(&r.key).chain(&r.aliases).enumerate() {
+            let is_key = i == 0;
             if let Some(&other) = self.model.names.roles.get(&name.node) {
-                let first = self.role_name_span(other, &name.node);
+                let first = match own.iter().find(|n| n.node == name.node) {
+                    Some(earlier) if other == id => earlier.span,
+                    _ => self.role_name_span(other, &name.node),
+                };
                 let mut d = duplicate("role", &name.node, name.span, first);
-                if name.node != r.key.node {
+                if !is_key {
                     d.labels[0].text =
                         format!("defined again here, as an alias of `{}`", r.key.node);
                 }
                 self.diags.push(d);
-                if name.node == r.key.node {
-                    return;
+                if is_key {
+                    return; // the key is taken: this role is not declared
                 }
                 continue;
             }
             self.model.names.roles.insert(name.node.clone(), id);
-            if name.node != r.key.node {
+            own.push(name);
+            if !is_key {
                 aliases.push(name.node.clone());
             }
         }
