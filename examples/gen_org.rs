@@ -25,7 +25,9 @@ fn main() {
         eprintln!("size must be S, M or L");
         std::process::exit(2);
     };
-    let n: usize = args.get(2).map_or(1_000_000, |s| s.parse().expect("a count"));
+    let n: usize = args
+        .get(2)
+        .map_or(1_000_000, |s| s.parse().expect("a count"));
     let org = orgen::generate(size, 42);
     let dir = std::path::Path::new(dir);
     orgen::write_dir(&org, dir).expect("writing the policy");

@@ -208,7 +208,11 @@ pub fn role_perms(role: usize) -> Vec<&'static str> {
         }
         "read-only" => vec!["use_case:read"],
         "inference" => vec!["use_case:read", "use_case:interact"],
-        "annotator" => vec!["use_case:read", "use_case:interact", "use_case:add_feedback"],
+        "annotator" => vec![
+            "use_case:read",
+            "use_case:interact",
+            "use_case:add_feedback",
+        ],
         _ => vec![],
     }
 }
