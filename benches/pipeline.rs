@@ -50,7 +50,10 @@ fn cases() -> Vec<Case> {
 }
 
 /// Resolved queries split by the decision, so hits and misses are timed apart.
-fn queries(policy: &Policy, org: &orgen::Org) -> (Vec<(Query, String)>, Vec<(Query, String)>) {
+/// A resolved question and the user's email (for `explain`).
+type Asked = Vec<(Query, String)>;
+
+fn queries(policy: &Policy, org: &orgen::Org) -> (Asked, Asked) {
     let (mut hits, mut misses) = (Vec::new(), Vec::new());
     for q in org.queries(20_000, 7) {
         let Ok(resolved) = policy.query(&q.user, q.permission, q.scope.as_deref(), q.to.as_deref())
