@@ -203,7 +203,8 @@ pub fn role_perms(role: usize) -> Vec<&'static str> {
         ],
         "power_user" => {
             let mut all = uc_all;
-            all.extend(["dataset:create", "metric:create"]);
+            // `use_case:*` also matches the team-scoped `use_case:create`.
+            all.extend(["use_case:create", "dataset:create", "metric:create"]);
             all
         }
         "read-only" => vec!["use_case:read"],
