@@ -55,10 +55,7 @@ fn parent(size: &str, n: usize) {
             .output()
             .unwrap();
         if !out.status.success() {
-            eprintln!(
-                "{engine} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            eprintln!("{engine} failed: {}", String::from_utf8_lossy(&out.stderr));
             std::process::exit(1);
         }
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -168,7 +165,10 @@ fn child(size_name: &str, size: orgen::Size, n: usize, engine: &str) {
         "regorus" => run_regorus(&org, &queries),
         other => panic!("unknown engine {other}"),
     };
-    let bytes: Vec<u8> = decisions.iter().map(|&d| if d { b'1' } else { b'0' }).collect();
+    let bytes: Vec<u8> = decisions
+        .iter()
+        .map(|&d| if d { b'1' } else { b'0' })
+        .collect();
     std::fs::write(decisions_path(size_name, engine), bytes).unwrap();
     let report = json!({
         "load_s": load.as_secs_f64(),
@@ -280,7 +280,8 @@ fn cedar_entities(org: &Org) -> Value {
                 )
             })
             .collect();
-        entities.push(json!({"uid": uid("Team", team_key(t)), "attrs": {"can": can}, "parents": []}));
+        entities
+            .push(json!({"uid": uid("Team", team_key(t)), "attrs": {"can": can}, "parents": []}));
     }
     for (r, shares) in org.use_cases.iter().enumerate() {
         let can: serde_json::Map<String, Value> = orgen::USE_CASE_PERMS
@@ -295,7 +296,9 @@ fn cedar_entities(org: &Org) -> Value {
                 (p.to_string(), Value::Array(teams))
             })
             .collect();
-        entities.push(json!({"uid": uid("UseCase", use_case_key(r)), "attrs": {"can": can}, "parents": []}));
+        entities.push(
+            json!({"uid": uid("UseCase", use_case_key(r)), "attrs": {"can": can}, "parents": []}),
+        );
     }
     Value::Array(entities)
 }
@@ -303,10 +306,7 @@ fn cedar_entities(org: &Org) -> Value {
 fn cedar_request(q: &Query) -> cedar_policy::Request {
     use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
     let e = |ty: &str, id: &str| {
-        EntityUid::from_type_name_and_id(
-            EntityTypeName::from_str(ty).unwrap(),
-            EntityId::new(id),
-        )
+        EntityUid::from_type_name_and_id(EntityTypeName::from_str(ty).unwrap(), EntityId::new(id))
     };
     let resource = match q.scope.as_deref() {
         None => e("Scope", "global"),
@@ -438,7 +438,12 @@ fn rego_data(org: &Org) -> Value {
         .map(|(r, shares)| {
             let by_team: serde_json::Map<String, Value> = shares
                 .iter()
-                .map(|s| (team_key(s.team), json!({"role": ROLES[s.role], "owner": s.owner})))
+                .map(|s| {
+                    (
+                        team_key(s.team),
+                        json!({"role": ROLES[s.role], "owner": s.owner}),
+                    )
+                })
                 .collect();
             (use_case_key(r), Value::Object(by_team))
         })
@@ -501,6 +506,8 @@ fn run_regorus(org: &Org, queries: &[Query]) -> Run {
     };
     let decisions: Vec<bool> = inputs.iter().map(&mut decide).collect();
     let timing = time_each(inputs.len(), 1, |i| decide(&inputs[i]));
-    let named_timing = time_each(queries.len().min(5_000), 1, |i| decide(&rego_input(&queries[i])));
+    let named_timing = time_each(queries.len().min(5_000), 1, |i| {
+        decide(&rego_input(&queries[i]))
+    });
     (load, decisions, timing, named_timing)
 }
