@@ -120,6 +120,30 @@ fn answer(policy: &Policy, line: &str, out: &mut impl Write) -> std::io::Result<
     }
 }
 
+/// Lines answered per block of `can --batch`.
+const BLOCK_LINES: usize = 16 * 1024;
+
+/// Answers raw lines into `out` (cleared first), one answer per non-blank line.
+fn answer_lines(policy: &Policy, lines: &[Vec<u8>], out: &mut Vec<u8>) -> std::io::Result<()> {
+    out.clear();
+    for buf in lines {
+        let line = match std::str::from_utf8(buf) {
+            Ok(s) => s.trim(),
+            Err(_) => {
+                out.extend_from_slice(
+                    b"{\"decision\":\"error\",\"error\":\"the line is not valid UTF-8\"}\n",
+                );
+                continue;
+            }
+        };
+        if line.is_empty() {
+            continue;
+        }
+        answer(policy, line, out)?;
+    }
+    Ok(())
+}
+
 pub fn batch(cli: &Cli, path: &str) -> CmdResult {
     let policy = load_policy(cli)?;
     let reader: Box<dyn BufRead> = if path == "-" {
@@ -133,28 +157,47 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let io = |e: std::io::Error| usage_error(format!("batch: {e}"));
     // Lines are read as bytes so that one line of bad UTF-8 is one error
-    // answer, not the end of the batch.
+    // answer, not the end of the batch. They are answered a block at a time,
+    // the block split across the cores, and the answers written in order.
     let mut reader = reader;
-    let mut buf = Vec::with_capacity(256);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut block: Vec<Vec<u8>> = Vec::new();
+    let mut answers: Vec<Vec<u8>> = vec![Vec::new(); threads];
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
+        let mut filled = 0;
+        while filled < BLOCK_LINES {
+            if block.len() == filled {
+                block.push(Vec::with_capacity(128));
+            }
+            let buf = &mut block[filled];
+            buf.clear();
+            if reader.read_until(b'\n', buf).map_err(io)? == 0 {
+                break;
+            }
+            filled += 1;
+        }
+        if filled == 0 {
             break;
         }
-        let line = match std::str::from_utf8(&buf) {
-            Ok(s) => s.trim(),
-            Err(_) => {
-                out.write_all(
-                    b"{\"decision\":\"error\",\"error\":\"the line is not valid UTF-8\"}\n",
-                )
-                .map_err(io)?;
-                continue;
+        let lines = &block[..filled];
+        if threads < 2 || filled < 1024 {
+            answer_lines(&policy, lines, &mut answers[0]).map_err(io)?;
+            out.write_all(&answers[0]).map_err(io)?;
+        } else {
+            let per = filled.div_ceil(threads);
+            let policy = &policy;
+            std::thread::scope(|scope| {
+                for (part, answer) in lines.chunks(per).zip(answers.iter_mut()) {
+                    scope.spawn(move || answer_lines(policy, part, answer));
+                }
+            });
+            for answer in &answers {
+                out.write_all(answer).map_err(io)?;
             }
-        };
-        if line.is_empty() {
-            continue;
         }
-        answer(&policy, line, &mut out).map_err(io)?;
+        if filled < BLOCK_LINES {
+            break;
+        }
     }
     out.flush().map_err(io)?;
     Ok(Exit::Success)

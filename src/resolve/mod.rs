@@ -33,8 +33,8 @@ impl Checked {
 pub fn check(sources: Sources) -> Checked {
     let mut diags = Vec::new();
     let mut files = Vec::new();
-    for (id, file) in sources.iter() {
-        match syntax::parse_file(id, &file.text) {
+    for parsed in parse_files(&sources) {
+        match parsed {
             Ok(ast) => files.push(ast),
             Err(d) => diags.push(d),
         }
@@ -71,6 +71,45 @@ pub fn check(sources: Sources) -> Checked {
         diagnostics,
         sources,
     }
+}
+
+/// Parses every file, in file order. Large policies are split into many
+/// files, and parsing is most of the time spent checking them, so files are
+/// parsed on every core; small policies stay on this thread.
+fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
+    let parse = |(id, file): (crate::source::FileId, &crate::source::SourceFile)| {
+        syntax::parse_file(id, &file.text)
+    };
+    let bytes: usize = sources.files.iter().map(|f| f.text.len()).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(sources.files.len());
+    if threads < 2 || bytes < (1 << 20) {
+        return sources.iter().map(parse).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<ast::File, Diagnostic>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = sources.files.get(i) else {
+                            return out;
+                        };
+                        out.push((i, parse((crate::source::FileId(i as u32), file))));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, parsed)| parsed).collect()
 }
 
 struct Resolver {

@@ -18,10 +18,18 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 
 /// Parses one policy file.
 pub fn parse_file(file: FileId, text: &str) -> Result<ast::File> {
-    pest::set_error_detail(true);
     let ctx = Ctx { file };
-    let mut pairs =
-        PolicyParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, &e))?;
+    // Recording every parse attempt (pest's error detail) costs about half of
+    // the parse time, and only an error needs it: parse without, and parse a
+    // failing file again with it for the diagnostic. The flag is a global
+    // that is never reset, so a concurrent parse never loses it.
+    let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|_| {
+        pest::set_error_detail(true);
+        match PolicyParser::parse(Rule::file, text) {
+            Err(e) => syntax_error(file, text, &e),
+            Ok(_) => ctx.internal(Span::new(file, 0, 0)),
+        }
+    })?;
     let root = pairs
         .next()
         .ok_or_else(|| ctx.internal(Span::new(file, 0, 0)))?;
