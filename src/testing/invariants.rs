@@ -124,13 +124,26 @@ pub fn check(policy: &Policy, rule: &InvariantRule) -> RuleResult {
                 vec![]
             }
         }
-        InvariantKind::Implies(implied) => rows
-            .iter()
-            .filter(|r| {
-                let held = grants_of.get(&r.subject).and_then(|g| g.get(&r.scope));
-                !implied.iter().all(|q| held.is_some_and(|h| h.contains(*q)))
-            })
-            .collect(),
+        InvariantKind::Implies(implied) => {
+            let failing: Vec<&HeldRow> = rows
+                .iter()
+                .filter(|r| {
+                    let held = grants_of.get(&r.subject).and_then(|g| g.get(&r.scope));
+                    !implied.iter().all(|q| held.is_some_and(|h| h.contains(*q)))
+                })
+                .collect();
+            if !failing.is_empty() {
+                let names: Vec<String> = implied
+                    .iter()
+                    .map(|&q| format!("`{}`", model[q].name))
+                    .collect();
+                message = Some(format!(
+                    "each of these lacks {} at the same scope",
+                    names.join(" or ")
+                ));
+            }
+            failing
+        }
     };
     let counterexamples = failing
         .iter()
