@@ -460,3 +460,39 @@ fn who_and_what_reject_unknown_names() {
         .code(2);
     rolegraph().args(["who", "use_case:reed"]).assert().code(2);
 }
+
+/// A client that writes one question and waits gets its answer before it
+/// writes the next: `can --batch -` streams, it does not wait for a block.
+#[test]
+fn batch_on_stdin_answers_each_line_as_it_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegraph"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["can", "--batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap());
+    for (question, expected) in [
+        (
+            r#"{"user":"john@acme.com","permission":"use_case:adapt","scope":"use_case/support-bot"}"#,
+            r#"{"decision":"allow"}"#,
+        ),
+        (
+            r#"{"user":"carol@acme.com","permission":"use_case:adapt","scope":"use_case/support-bot"}"#,
+            r#"{"decision":"deny"}"#,
+        ),
+    ] {
+        writeln!(stdin, "{question}").unwrap();
+        stdin.flush().unwrap();
+        // With stdin still open, this read only returns if the answer was
+        // written for this one line.
+        let mut line = String::new();
+        answers.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), expected);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

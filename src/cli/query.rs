@@ -1,7 +1,7 @@
 //! `can`, `can --batch`, `explain`, `who`, `what`.
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -146,38 +146,39 @@ fn answer_lines(policy: &Policy, lines: &[Vec<u8>], out: &mut Vec<u8>) -> std::i
 
 pub fn batch(cli: &Cli, path: &str) -> CmdResult {
     let policy = load_policy(cli)?;
-    let reader: Box<dyn BufRead> = if path == "-" {
-        Box::new(std::io::stdin().lock())
+    let source: Box<dyn Read> = if path == "-" {
+        Box::new(std::io::stdin())
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| usage_error(format!("cannot read `{path}`: {e}")))?;
-        Box::new(std::io::BufReader::with_capacity(1 << 16, file))
+        Box::new(file)
     };
+    let mut reader = BufReader::with_capacity(1 << 16, source);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let io = |e: std::io::Error| usage_error(format!("batch: {e}"));
     // Lines are read as bytes so that one line of bad UTF-8 is one error
     // answer, not the end of the batch. They are answered a block at a time,
-    // the block split across the cores, and the answers written in order.
-    let mut reader = reader;
+    // the block split across the cores, and the answers written in order. A
+    // block ends early when no more input has arrived yet, so a client that
+    // writes one question and waits gets its answer at once (streaming).
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut block: Vec<Vec<u8>> = Vec::new();
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    loop {
+    let mut eof = false;
+    while !eof {
         let mut filled = 0;
-        while filled < BLOCK_LINES {
+        while filled < BLOCK_LINES && !(filled > 0 && reader.buffer().is_empty()) {
             if block.len() == filled {
                 block.push(Vec::with_capacity(128));
             }
             let buf = &mut block[filled];
             buf.clear();
             if reader.read_until(b'\n', buf).map_err(io)? == 0 {
+                eof = true;
                 break;
             }
             filled += 1;
-        }
-        if filled == 0 {
-            break;
         }
         let lines = &block[..filled];
         if threads < 2 || filled < 1024 {
@@ -186,8 +187,10 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
         } else {
             let per = filled.div_ceil(threads);
             let policy = &policy;
+            answers.iter_mut().for_each(Vec::clear);
             std::thread::scope(|scope| {
                 for (part, answer) in lines.chunks(per).zip(answers.iter_mut()) {
+                    // Writing answers into a Vec cannot fail.
                     scope.spawn(move || answer_lines(policy, part, answer));
                 }
             });
@@ -195,11 +198,8 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
                 out.write_all(answer).map_err(io)?;
             }
         }
-        if filled < BLOCK_LINES {
-            break;
-        }
+        out.flush().map_err(io)?;
     }
-    out.flush().map_err(io)?;
     Ok(Exit::Success)
 }
 
