@@ -158,6 +158,16 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// ` (did you mean `x`?)`, or nothing: the tail of a one-line error message.
+pub fn did_you_mean_suffix<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    did_you_mean(name, candidates)
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default()
+}
+
 /// Sorts diagnostics by file, position and code, so output is deterministic.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::compile::{self, Matrix, Subject};
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean_suffix as suggestion, Diagnostic};
 use crate::eval::{self, Explanation, Query, What, WhoEntry};
 use crate::resolve::{self, Model, Scope, ScopeError};
 use crate::source::{LoadError, Sources};
@@ -52,12 +52,6 @@ pub enum QueryError {
     TargetNotTeam(String),
 }
 
-fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    did_you_mean(name, candidates)
-        .map(|h| format!(" ({h})"))
-        .unwrap_or_default()
-}
-
 impl Policy {
     /// Reads, checks and compiles a `.policy` file or a directory of them.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
@@ -98,6 +92,17 @@ impl Policy {
         }
     }
 
+    /// A declared permission, by name.
+    pub fn permission(&self, name: &str) -> Result<crate::resolve::PermId, QueryError> {
+        let m = &self.model;
+        m.perm(name).ok_or_else(|| {
+            QueryError::UnknownPermission(
+                name.into(),
+                suggestion(name, m.perms.iter().map(|p| p.name.as_str())),
+            )
+        })
+    }
+
     pub fn scope(&self, text: &str) -> Result<Scope, QueryError> {
         let m = &self.model;
         m.parse_scope(text).map_err(|e| {
@@ -135,12 +140,7 @@ impl Policy {
         to: Option<&str>,
     ) -> Result<Query, QueryError> {
         let m = &self.model;
-        let perm = m.perm(permission).ok_or_else(|| {
-            QueryError::UnknownPermission(
-                permission.into(),
-                suggestion(permission, m.perms.iter().map(|p| p.name.as_str())),
-            )
-        })?;
+        let perm = self.permission(permission)?;
         let scope = match scope {
             Some(s) => self.scope(s)?,
             None => Scope::Global,

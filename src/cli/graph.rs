@@ -2,14 +2,12 @@
 
 use super::output::{format, json, load_policy, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
-use crate::diagnostics::did_you_mean;
+use crate::diagnostics::did_you_mean_suffix;
 use crate::graph::{self, render, Filter};
 use crate::resolve::Scope;
 
 fn unknown<'a>(what: &str, name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Exit {
-    let hint = did_you_mean(name, candidates)
-        .map(|h| format!(" ({h})"))
-        .unwrap_or_default();
+    let hint = did_you_mean_suffix(name, candidates);
     usage_error(format!("unknown {what} `{name}`{hint}"))
 }
 

@@ -224,14 +224,7 @@ pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
     let policy = load_policy(cli)?;
     let m = &policy.model;
-    let perm = m.perm(permission).ok_or_else(|| {
-        usage_error(crate::QueryError::UnknownPermission(
-            permission.into(),
-            crate::diagnostics::did_you_mean(permission, m.perms.iter().map(|p| p.name.as_str()))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default(),
-        ))
-    })?;
+    let perm = policy.permission(permission).map_err(usage_error)?;
     let scope = match scope {
         Some(s) => policy.scope(s).map_err(usage_error)?,
         None => Scope::Global,

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_yaml::Value;
 
-use crate::diagnostics::did_you_mean;
+use crate::diagnostics::did_you_mean_suffix;
 use crate::resolve::Model;
 
 /// The `auth:` settings rolegraph models.
@@ -119,57 +119,57 @@ pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
     })
 }
 
+/// Rewrites `name` to the key the policy knows it by (through an alias, or
+/// with `_` written for `-`), noting the change; an unknown name is kept as
+/// written, with a note and a suggestion.
+fn canonical<'m>(
+    name: &mut String,
+    what: &str,
+    key_of: impl Fn(&str) -> Option<&'m str>,
+    candidates: impl IntoIterator<Item = &'m str>,
+    notes: &mut Vec<String>,
+) {
+    match key_of(name).or_else(|| key_of(&name.replace('_', "-"))) {
+        Some(key) if key != name.as_str() => {
+            notes.push(format!("`{name}` is {what} `{key}` in the policy"));
+            *name = key.to_string();
+        }
+        Some(_) => {}
+        None => {
+            let hint = did_you_mean_suffix(name, candidates);
+            notes.push(format!("unknown {what} `{name}` in the policy{hint}"));
+        }
+    }
+}
+
 impl HelmAuth {
     /// Resolves role and team names against a policy: an alias (or a key
     /// written with `_` for `-`) becomes the role's key; an unknown name is
     /// kept as written, with a note.
     pub fn resolve(&mut self, model: &Model) {
+        let notes = &mut self.notes;
         if let Some(role) = &mut self.default_role {
-            let found = model
-                .role(role)
-                .or_else(|| model.role(&role.replace('_', "-")));
-            match found {
-                Some(id) if model[id].key != *role => {
-                    self.notes.push(format!(
-                        "`{role}` is role `{}` in the policy",
-                        model[id].key
-                    ));
-                    *role = model[id].key.clone();
-                }
-                Some(_) => {}
-                None => {
-                    let hint = did_you_mean(role, model.names.roles.keys().map(String::as_str))
-                        .map(|h| format!(" ({h})"))
-                        .unwrap_or_default();
-                    self.notes
-                        .push(format!("unknown role `{role}` in the policy{hint}"));
-                }
-            }
+            let keys = model.names.roles.keys().map(String::as_str);
+            canonical(
+                role,
+                "role",
+                |n| model.role(n).map(|id| &*model[id].key),
+                keys,
+                notes,
+            );
         }
         for team in [&mut self.admin_team, &mut self.default_team]
             .into_iter()
             .flatten()
         {
-            let found = model
-                .team(team)
-                .or_else(|| model.team(&team.replace('_', "-")));
-            match found {
-                Some(id) if model[id].key != *team => {
-                    self.notes.push(format!(
-                        "`{team}` is team `{}` in the policy",
-                        model[id].key
-                    ));
-                    *team = model[id].key.clone();
-                }
-                Some(_) => {}
-                None => {
-                    let hint = did_you_mean(team, model.teams.iter().map(|t| t.key.as_str()))
-                        .map(|h| format!(" ({h})"))
-                        .unwrap_or_default();
-                    self.notes
-                        .push(format!("unknown team `{team}` in the policy{hint}"));
-                }
-            }
+            let keys = model.teams.iter().map(|t| t.key.as_str());
+            canonical(
+                team,
+                "team",
+                |n| model.team(n).map(|id| &*model[id].key),
+                keys,
+                notes,
+            );
         }
     }
 
