@@ -1,8 +1,6 @@
 //! `rolegraph fmt [--check]`: rewrite policy files in the canonical layout.
 
-use std::io::IsTerminal;
-
-use super::output::{format, load_sources, print, usage_error, CmdResult, Exit};
+use super::output::{format, load_sources, print, print_diagnostics, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::diagnostics;
 use crate::fmt::format_policy;
@@ -29,8 +27,7 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
             Err(diag) => {
                 unparsed += 1;
                 if fmt == Format::Text {
-                    let colour = diagnostics::use_colour(std::io::stderr().is_terminal());
-                    eprint!("{}", diagnostics::render_text(&[diag], &sources, colour));
+                    print_diagnostics(&[diag], &sources, Format::Text);
                     eprintln!("error: `{}` does not parse; not formatted", file.name);
                 } else {
                     refused.push(diag);

@@ -45,14 +45,9 @@ pub fn can(
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
     let (policy, q) = question(cli, user, permission, scope, to)?;
     let allowed = policy.check(&q);
-    let word = if allowed { "allow" } else { "deny" };
-    // SPEC §2: every answer about a new login says so.
     let new_login = q.subject == crate::compile::Subject::NewLogin;
     match fmt {
-        Format::Json if new_login => {
-            print(&format!("{{\"decision\":\"{word}\",\"new_login\":true}}\n"))
-        }
-        Format::Json => print(&format!("{{\"decision\":\"{word}\"}}\n")),
+        Format::Json => print(decision_line(allowed, new_login)),
         _ => {
             if new_login {
                 eprintln!(
@@ -60,10 +55,21 @@ pub fn can(
                     user.to_lowercase()
                 );
             }
-            print(&format!("{word}\n"));
+            print(if allowed { "allow\n" } else { "deny\n" });
         }
     }
     Ok(decision_exit(allowed))
+}
+
+/// The JSON answer of `can`, one line; SPEC §2: every answer about a new
+/// login says so.
+fn decision_line(allowed: bool, new_login: bool) -> &'static str {
+    match (allowed, new_login) {
+        (true, false) => "{\"decision\":\"allow\"}\n",
+        (false, false) => "{\"decision\":\"deny\"}\n",
+        (true, true) => "{\"decision\":\"allow\",\"new_login\":true}\n",
+        (false, true) => "{\"decision\":\"deny\",\"new_login\":true}\n",
+    }
 }
 
 #[derive(Deserialize)]
@@ -97,16 +103,8 @@ fn answer(policy: &Policy, line: &str, out: &mut impl Write) -> std::io::Result<
         });
     match result {
         Ok(q) => {
-            let answer: &[u8] = match (
-                policy.check(&q),
-                q.subject == crate::compile::Subject::NewLogin,
-            ) {
-                (true, false) => b"{\"decision\":\"allow\"}\n",
-                (false, false) => b"{\"decision\":\"deny\"}\n",
-                (true, true) => b"{\"decision\":\"allow\",\"new_login\":true}\n",
-                (false, true) => b"{\"decision\":\"deny\",\"new_login\":true}\n",
-            };
-            out.write_all(answer)
+            let new_login = q.subject == crate::compile::Subject::NewLogin;
+            out.write_all(decision_line(policy.check(&q), new_login).as_bytes())
         }
         Err(error) => {
             let line = serde_json::to_string(&BatchError {

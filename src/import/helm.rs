@@ -29,11 +29,8 @@ pub struct HelmAuth {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HelmError {
     /// serde_yaml's message says where (`at line 3 column 16`).
-    #[error("invalid YAML: {message}")]
-    Yaml {
-        message: String,
-        line: Option<usize>,
-    },
+    #[error("invalid YAML: {0}")]
+    Yaml(String),
     #[error("no `auth:` section at the top level")]
     NoAuth,
     #[error("`auth:` must be a mapping of settings")]
@@ -77,10 +74,7 @@ fn key_setting(auth: &serde_yaml::Mapping, key: &'static str) -> Result<Option<S
 
 /// Reads the `auth:` section of a values file.
 pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
-    let doc: Value = serde_yaml::from_str(yaml).map_err(|e| HelmError::Yaml {
-        line: e.location().map(|l| l.line()),
-        message: e.to_string(),
-    })?;
+    let doc: Value = serde_yaml::from_str(yaml).map_err(|e| HelmError::Yaml(e.to_string()))?;
     let auth = match doc.get("auth") {
         None => return Err(HelmError::NoAuth),
         Some(Value::Mapping(m)) => m,
