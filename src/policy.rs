@@ -86,10 +86,7 @@ impl Policy {
 
     /// A declared user, or a new login.
     pub fn subject(&self, email: &str) -> Subject {
-        match self.model.user(email) {
-            Some(u) => Subject::User(u),
-            None => Subject::NewLogin,
-        }
+        Subject::of(&self.model, email)
     }
 
     /// A declared permission, by name.

@@ -41,12 +41,8 @@ pub const NEW_TEAM: &str = "(new team)";
 
 /// Audits every declared user and the new-login user `*`.
 pub fn audit(model: &Model, matrix: &Matrix) -> Report {
-    let subjects: Vec<(String, Subject)> = std::iter::once(("*".to_string(), Subject::NewLogin))
-        .chain(
-            model
-                .user_ids()
-                .map(|u| (model[u].email.clone(), Subject::User(u))),
-        )
+    let subjects: Vec<(String, Subject)> = Subject::all(model)
+        .map(|s| (s.label(model).to_string(), s))
         .collect();
     audit_subjects(model, matrix, &subjects)
 }

@@ -12,18 +12,15 @@ pub fn run(cli: &Cli, fail_on_escalation: bool, user: Option<&str>) -> CmdResult
     let report = match user {
         None => crate::audit::audit(model, matrix),
         Some(email) => {
-            let subject = if email == "*" {
-                Subject::NewLogin
-            } else {
-                policy.subject(email)
-            };
-            if subject == Subject::NewLogin && email != "*" && fmt == Format::Text {
-                eprintln!("note: `{email}` is declared nowhere: audited as a new login");
-            }
+            let subject = policy.subject(email);
             let name = match subject {
-                Subject::User(u) => model[u].email.clone(),
-                Subject::NewLogin if email == "*" => "*".to_string(),
-                Subject::NewLogin => email.to_lowercase(),
+                Subject::NewLogin if email != "*" => {
+                    if fmt == Format::Text {
+                        eprintln!("note: `{email}` is declared nowhere: audited as a new login");
+                    }
+                    email.to_lowercase()
+                }
+                _ => subject.label(model).to_string(),
             };
             crate::audit::audit_subjects(model, matrix, &[(name, subject)])
         }

@@ -20,6 +20,26 @@ pub enum Subject {
     User(UserId),
 }
 
+impl Subject {
+    /// `*` first, then every declared user: the rows of the matrix.
+    pub fn all(model: &Model) -> impl Iterator<Item = Subject> + '_ {
+        std::iter::once(Subject::NewLogin).chain(model.user_ids().map(Subject::User))
+    }
+
+    /// The declared user with this email (any case), or a new login.
+    pub fn of(model: &Model, email: &str) -> Subject {
+        model.user(email).map_or(Subject::NewLogin, Subject::User)
+    }
+
+    /// How the subject is written in rows and reports: its email, or `*`.
+    pub fn label(self, model: &Model) -> &str {
+        match self {
+            Subject::NewLogin => "*",
+            Subject::User(u) => &model[u].email,
+        }
+    }
+}
+
 /// What a check needs to know about a permission, packed.
 #[derive(Clone, Debug)]
 pub struct PermInfo {
@@ -169,9 +189,5 @@ impl Matrix {
     #[inline]
     pub fn global_role(&self, subject: Subject) -> Option<RoleId> {
         self.admin_team.and_then(|t| self.role_in(subject, t))
-    }
-
-    pub fn user_ids(&self) -> impl Iterator<Item = UserId> {
-        (0..self.user_teams.start.len().saturating_sub(1)).map(|i| UserId(i as u32))
     }
 }

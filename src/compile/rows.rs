@@ -70,13 +70,9 @@ pub fn subject_grants(model: &Model, m: &Matrix, subject: Subject) -> BTreeMap<S
 /// The rows of the whole matrix: every declared user and `*`, sorted by user,
 /// scope and permission name.
 pub fn rows(model: &Model, m: &Matrix) -> Vec<Row> {
-    let subjects = std::iter::once(Subject::NewLogin).chain(model.user_ids().map(Subject::User));
     let mut rows = Vec::new();
-    for subject in subjects {
-        let user = match subject {
-            Subject::NewLogin => "*".to_string(),
-            Subject::User(u) => model[u].email.clone(),
-        };
+    for subject in Subject::all(model) {
+        let user = subject.label(model).to_string();
         for (scope, perms) in subject_grants(model, m, subject) {
             let mut permissions: Vec<String> =
                 perms.iter().map(|p| model[p].name.clone()).collect();

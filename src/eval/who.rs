@@ -25,14 +25,10 @@ pub struct WhoEntry {
 /// The subjects that hold `perm` at `scope` (before any target-team
 /// condition), `*` first, then by email.
 pub fn who(model: &Model, m: &Matrix, perm: PermId, scope: Scope) -> Vec<WhoEntry> {
-    let subjects = std::iter::once(Subject::NewLogin).chain(model.user_ids().map(Subject::User));
-    let mut out: Vec<WhoEntry> = subjects
+    let mut out: Vec<WhoEntry> = Subject::all(model)
         .filter(|&s| m.holds(s, perm, scope))
         .map(|s| WhoEntry {
-            user: match s {
-                Subject::NewLogin => "*".to_string(),
-                Subject::User(u) => model[u].email.clone(),
-            },
+            user: s.label(model).to_string(),
             via: vias(model, m, s, perm, scope),
         })
         .collect();
@@ -112,10 +108,7 @@ pub struct What {
 }
 
 pub fn what(model: &Model, m: &Matrix, user: &str) -> What {
-    let subject = match model.user(user) {
-        Some(u) => Subject::User(u),
-        None => Subject::NewLogin,
-    };
+    let subject = Subject::of(model, user);
     let mut scopes: Vec<ScopeGrants> = subject_grants(model, m, subject)
         .into_iter()
         .map(|(scope, perms)| {

@@ -264,7 +264,7 @@ impl Resolver {
             if let Some(&other) = self.model.names.roles.get(&name.node) {
                 let first = match own.iter().find(|n| n.node == name.node) {
                     Some(earlier) if other == id => earlier.span,
-                    _ => self.role_name_span(other, &name.node),
+                    _ => self.model[other].span,
                 };
                 let mut d = duplicate("role", &name.node, name.span, first);
                 if !is_key {
@@ -295,11 +295,6 @@ impl Resolver {
             allowed_teams: None,
             span: r.key.span,
         });
-    }
-
-    /// Where a role's key or alias was written (the key's span for aliases).
-    fn role_name_span(&self, role: RoleId, _name: &str) -> Span {
-        self.model[role].span
     }
 
     fn declare_team(&mut self, t: &ast::Team) {
@@ -922,13 +917,12 @@ impl Resolver {
             }
         }
         let mut all: Vec<Membership> = seen.into_values().collect();
+        // Sorted by team first, so each team's members and each user's
+        // memberships are pushed already sorted.
         all.sort_by_key(|m| (m.team, m.user));
         for m in &all {
             self.model.teams[m.team.index()].members.push(*m);
             self.model.users[m.user.index()].memberships.push(*m);
-        }
-        for user in &mut self.model.users {
-            user.memberships.sort_by_key(|m| m.team);
         }
     }
 

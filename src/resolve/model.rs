@@ -62,9 +62,6 @@ impl PermSet {
     pub fn is_empty(&self) -> bool {
         self.0.is_clear()
     }
-    pub fn is_subset(&self, other: &PermSet) -> bool {
-        self.0.is_subset(&other.0)
-    }
     pub fn iter(&self) -> impl Iterator<Item = PermId> + '_ {
         self.0.ones().map(|i| PermId(i as u16))
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::compile::{subject_grants, Subject};
 use crate::eval::{grant_paths, vias, Via};
-use crate::resolve::{InvariantKind, InvariantRule, Model, PermSet, Scope};
+use crate::resolve::{InvariantKind, InvariantRule, PermSet, Scope};
 use crate::Policy;
 
 /// Counterexamples shown per rule; the rest are counted.
@@ -63,17 +63,10 @@ struct HeldRow {
     perm: crate::resolve::PermId,
 }
 
-fn user_name(model: &Model, s: Subject) -> String {
-    match s {
-        Subject::NewLogin => "*".to_string(),
-        Subject::User(u) => model[u].email.clone(),
-    }
-}
-
 pub fn check(policy: &Policy, rule: &InvariantRule) -> RuleResult {
     let (model, m) = (&policy.model, &policy.matrix);
     let pattern: PermSet = rule.perms.iter().copied().collect();
-    let subjects = std::iter::once(Subject::NewLogin).chain(model.user_ids().map(Subject::User));
+    let subjects = Subject::all(model);
     // The matching rows, and for `implies` each subject's grants by scope.
     let mut rows = Vec::new();
     let mut grants_of: BTreeMap<Subject, BTreeMap<Scope, PermSet>> = BTreeMap::new();
@@ -149,7 +142,7 @@ pub fn check(policy: &Policy, rule: &InvariantRule) -> RuleResult {
         .iter()
         .take(SHOWN)
         .map(|r| Counterexample {
-            user: user_name(model, r.subject),
+            user: r.subject.label(model).to_string(),
             scope: model.scope_name(r.scope),
             permission: model[r.perm].name.clone(),
             via: vias(model, m, r.subject, r.perm, r.scope),

@@ -75,10 +75,7 @@ pub fn run(policy: &Policy, with_coverage: bool) -> Report {
                 .lines
                 .iter()
                 .map(|line| {
-                    let subject = match model.user(&line.user) {
-                        Some(u) => Subject::User(u),
-                        None => Subject::NewLogin,
-                    };
+                    let subject = Subject::of(model, &line.user);
                     let q = Query {
                         subject,
                         perm: line.perm,
