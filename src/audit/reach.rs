@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::actions::Actions;
-use crate::compile::{Matrix, Subject};
+use crate::compile::{Grants, Matrix, Subject};
 use crate::resolve::{Model, PermId, PermSet, ResourceId, RoleId, Scope, TeamId};
 
 /// A team the subject is or can become a member of; `New` is a team they
@@ -127,46 +127,18 @@ impl<'a> Reach<'a> {
     /// before target-team conditions: the same rows as `subject_grants`.
     pub fn grants(&self) -> BTreeMap<Scope, PermSet> {
         let m = self.matrix;
-        let mut out: BTreeMap<Scope, PermSet> = BTreeMap::new();
-        let mut add = |scope: Scope, perms: PermSet| {
-            if !perms.is_empty() {
-                out.entry(scope).or_default().union_with(&perms);
-            }
-        };
+        let mut grants = Grants::new(self.model, m);
         let admin = m
             .admin_team
             .and_then(|t| self.teams.get(&TeamKey::Existing(t)));
         if let Some(st) = admin {
-            let held = self.member_perms(st);
-            let global: PermSet = held.iter().filter(|p| m.perms[p.index()].global).collect();
-            let to_teams: PermSet = global.iter().filter(|p| m.perms[p.index()].team).collect();
-            add(Scope::Global, global.clone());
-            if !to_teams.is_empty() {
-                for t in self.model.team_ids() {
-                    add(Scope::Team(t), to_teams.clone());
-                }
-            }
-            if !global.is_empty() {
-                for r in self.model.resource_ids() {
-                    let kind = m.resource_kind[r.index()];
-                    add(
-                        Scope::Resource(r),
-                        global
-                            .iter()
-                            .filter(|p| m.perms[p.index()].kinds.contains(&kind))
-                            .collect(),
-                    );
-                }
-            }
+            grants.admin(&self.member_perms(st));
         }
         let mut held_by_team: BTreeMap<TeamKey, PermSet> = BTreeMap::new();
         for (&key, st) in &self.teams {
             let held = self.member_perms(st);
             if let TeamKey::Existing(t) = key {
-                add(
-                    Scope::Team(t),
-                    held.iter().filter(|p| m.perms[p.index()].team).collect(),
-                );
+                grants.member(t, &held);
             }
             held_by_team.insert(key, held);
         }
@@ -174,28 +146,15 @@ impl<'a> Reach<'a> {
             let Some(held) = held_by_team.get(&key) else {
                 continue;
             };
-            let kind = m.resource_kind[resource.index()];
-            let on_kind = |p: &PermId| m.perms[p.index()].kinds.contains(&kind);
             if let Some((role, owner)) = st.current {
-                let capped = held.intersect(&m.role_perms[role.index()]);
-                add(
-                    Scope::Resource(resource),
-                    capped
-                        .iter()
-                        .filter(on_kind)
-                        .filter(|p| owner || !m.perms[p.index()].requires_owner)
-                        .collect(),
-                );
+                grants.share(resource, held, &m.role_perms[role.index()], owner);
             }
             if st.opened.is_some() {
-                let capped = held.intersect(&self.actions.any_role);
-                add(
-                    Scope::Resource(resource),
-                    capped.iter().filter(on_kind).collect(),
-                );
+                // A share the user made themselves: at any role, as owner.
+                grants.share(resource, held, &self.actions.any_role, true);
             }
         }
-        out
+        grants.finish()
     }
 
     fn push(&mut self, action: RawAction, depth: u32, enabled_by: (PermId, Scope)) -> StepId {

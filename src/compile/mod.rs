@@ -9,7 +9,7 @@
 pub mod json;
 mod rows;
 
-pub use rows::{rows, subject_grants, Row};
+pub use rows::{rows, subject_grants, Grants, Row};
 
 use crate::resolve::{KindId, Model, PermId, PermSet, ResourceId, RoleId, TeamId, UserId};
 
