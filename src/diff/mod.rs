@@ -15,13 +15,13 @@ mod changes;
 pub mod git;
 mod render;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::compile::{subject_grants, Subject};
 use crate::eval::{vias, Via};
-use crate::resolve::Model;
+use crate::resolve::{Model, PermId, Scope};
 use crate::Policy;
 
 pub use affected::affected_subjects;
@@ -93,11 +93,15 @@ fn diff_subjects<'a>(old: &Policy, new: &Policy, subjects: impl Iterator<Item = 
     for name in subjects {
         let before = expand(old, name);
         let after = expand(new, name);
-        for (scope, perm) in after.difference(&before) {
-            diff.granted.push(row(new, name, scope, perm));
+        for (key, held) in &after {
+            if !before.contains_key(key) {
+                diff.granted.push(row(new, name, key, *held));
+            }
         }
-        for (scope, perm) in before.difference(&after) {
-            diff.revoked.push(row(old, name, scope, perm));
+        for (key, held) in &before {
+            if !after.contains_key(key) {
+                diff.revoked.push(row(old, name, key, *held));
+            }
         }
     }
     diff.granted.sort();
@@ -115,37 +119,48 @@ fn subject(model: &Model, name: &str) -> Option<Subject> {
     }
 }
 
-/// A subject's rows as (scope, permission) names.
-fn expand(policy: &Policy, name: &str) -> BTreeSet<(String, String)> {
-    let Some(s) = subject(&policy.model, name) else {
-        return BTreeSet::new();
+/// A row held in one policy: its ids there, to find the path that grants it.
+#[derive(Clone, Copy)]
+struct Held {
+    subject: Subject,
+    scope: Scope,
+    perm: PermId,
+}
+
+/// A subject's rows, keyed by (scope, permission) names (the two policies'
+/// ids differ), each with its ids in this policy.
+fn expand(policy: &Policy, name: &str) -> BTreeMap<(String, String), Held> {
+    let Some(subject) = subject(&policy.model, name) else {
+        return BTreeMap::new();
     };
     let model = &policy.model;
-    let mut rows = BTreeSet::new();
-    for (scope, perms) in subject_grants(model, &policy.matrix, s) {
-        let scope = model.scope_name(scope);
-        for p in perms.iter() {
-            rows.insert((scope.clone(), model[p].name.clone()));
+    let mut rows = BTreeMap::new();
+    for (scope, perms) in subject_grants(model, &policy.matrix, subject) {
+        let scope_name = model.scope_name(scope);
+        for perm in perms.iter() {
+            let held = Held {
+                subject,
+                scope,
+                perm,
+            };
+            rows.insert((scope_name.clone(), model[perm].name.clone()), held);
         }
     }
     rows
 }
 
-fn row(policy: &Policy, name: &str, scope: &str, perm: &str) -> RowChange {
-    let model = &policy.model;
-    let via = match (
-        subject(model, name),
-        model.perm(perm),
-        model.parse_scope(scope),
-    ) {
-        (Some(s), Some(p), Ok(sc)) => vias(model, &policy.matrix, s, p, sc),
-        _ => Vec::new(), // cannot happen: the row came from this policy
-    };
+fn row(policy: &Policy, name: &str, (scope, perm): &(String, String), held: Held) -> RowChange {
     RowChange {
         user: name.to_string(),
-        permission: perm.to_string(),
-        scope: scope.to_string(),
-        via,
+        permission: perm.clone(),
+        scope: scope.clone(),
+        via: vias(
+            &policy.model,
+            &policy.matrix,
+            held.subject,
+            held.perm,
+            held.scope,
+        ),
     }
 }
 
