@@ -128,6 +128,25 @@ fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
     .with_help("remove one definition, or give it another name")
 }
 
+/// `unknown role `x``, with a suggestion from the declared names, or the
+/// fallback help.
+fn unknown<'a>(
+    code: Code,
+    what: &str,
+    name: &ast::Name,
+    candidates: impl IntoIterator<Item = &'a str>,
+    fallback: String,
+) -> Diagnostic {
+    let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+    Diagnostic::new(
+        code,
+        format!("unknown {what} `{}`", name.node),
+        name.span,
+        format!("no {what} has this name"),
+    )
+    .with_help(help)
+}
+
 /// Memberships as written, before conflicts are checked.
 struct PendingMember {
     email: ast::Name,
@@ -378,26 +397,6 @@ impl Resolver {
 
     // ------------------------------------------------------------ lookups
 
-    fn unknown(
-        &mut self,
-        code: Code,
-        what: &str,
-        name: &ast::Name,
-        candidates: Vec<&str>,
-        fallback: String,
-    ) {
-        let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
-        self.diags.push(
-            Diagnostic::new(
-                code,
-                format!("unknown {what} `{}`", name.node),
-                name.span,
-                format!("no {what} has this name"),
-            )
-            .with_help(help),
-        );
-    }
-
     fn kind(&mut self, name: &ast::Name) -> Option<KindId> {
         if let Some(&k) = self.model.names.kinds.get(&name.node) {
             return Some(k);
@@ -442,15 +441,15 @@ impl Resolver {
         if let Some(&r) = self.model.names.roles.get(&name.node) {
             return Some(r);
         }
-        let names: Vec<String> = self.model.names.roles.keys().cloned().collect();
         let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
-        self.unknown(
+        let d = unknown(
             Code::UnknownRole,
             "role",
             name,
-            names.iter().map(String::as_str).collect(),
+            self.model.names.roles.keys().map(String::as_str),
             fallback,
         );
+        self.diags.push(d);
         None
     }
 
@@ -458,15 +457,15 @@ impl Resolver {
         if let Some(&t) = self.model.names.teams.get(&name.node) {
             return Some(t);
         }
-        let names: Vec<String> = self.model.teams.iter().map(|t| t.key.clone()).collect();
         let fallback = format!("declare it with `team {}`", name.node);
-        self.unknown(
+        let d = unknown(
             Code::UnknownTeam,
             "team",
             name,
-            names.iter().map(String::as_str).collect(),
+            self.model.teams.iter().map(|t| t.key.as_str()),
             fallback,
         );
+        self.diags.push(d);
         None
     }
 
@@ -474,15 +473,15 @@ impl Resolver {
         if let Some(&p) = self.model.names.perms.get(&name.node) {
             return Some(p);
         }
-        let names: Vec<String> = self.model.perms.iter().map(|p| p.name.clone()).collect();
         let fallback = format!("declare it with `permission {} on …`", name.node);
-        self.unknown(
+        let d = unknown(
             Code::UnknownPermission,
             "permission",
             name,
-            names.iter().map(String::as_str).collect(),
+            self.model.perms.iter().map(|p| p.name.as_str()),
             fallback,
         );
+        self.diags.push(d);
         None
     }
 
