@@ -34,6 +34,22 @@ pub struct Change {
     pub removed: Vec<String>,
 }
 
+impl Change {
+    /// A definition that is only in `old` (removed), only in `new` (added),
+    /// or in both and different (changed).
+    fn new(item: &'static str, name: String, old: Option<String>, new: Option<String>) -> Self {
+        Change {
+            item,
+            name,
+            change: change_kind(old.as_ref(), new.as_ref()),
+            old,
+            new,
+            added: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+}
+
 /// Every definition that differs, in the order above, then by name.
 pub fn changes(old: &Model, new: &Model) -> Vec<Change> {
     let mut out = Vec::new();
@@ -58,21 +74,9 @@ fn compare(
     let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for name in names {
         let (o, n) = (old.get(name), new.get(name));
-        let change = match (o, n) {
-            (Some(o), Some(n)) if o == n => continue,
-            (Some(_), Some(_)) => "changed",
-            (None, _) => "added",
-            (_, None) => "removed",
-        };
-        out.push(Change {
-            item,
-            name: name.clone(),
-            change,
-            old: o.cloned(),
-            new: n.cloned(),
-            added: Vec::new(),
-            removed: Vec::new(),
-        });
+        if o != n {
+            out.push(Change::new(item, name.clone(), o.cloned(), n.cloned()));
+        }
     }
 }
 
@@ -151,12 +155,10 @@ fn roles(out: &mut Vec<Change>, old: &Model, new: &Model) {
         let after = n.map(|r| role_perms(new, r)).unwrap_or_default();
         let shape_old = o.map(|r| role_shape(old, r));
         let shape_new = n.map(|r| role_shape(new, r));
-        let change = match (o, n) {
-            (Some(_), Some(_)) if before == after && shape_old == shape_new => continue,
-            (Some(_), Some(_)) => "changed",
-            (None, _) => "added",
-            (_, None) => "removed",
-        };
+        if o.is_some() && n.is_some() && before == after && shape_old == shape_new {
+            continue;
+        }
+        let change = change_kind(o, n);
         let (old_text, new_text) = if shape_old == shape_new {
             (None, None)
         } else {
@@ -235,15 +237,12 @@ fn members(out: &mut Vec<Change>, old: &Model, new: &Model) {
     }
     let (a, b) = (map(old), map(new));
     for ((email, team), o, n) in differences(&a, &b) {
-        out.push(Change {
-            item: "member",
-            name: format!("{email} in {team}"),
-            change: change_kind(o, n),
-            old: o.map(|r| format!("as {r}")),
-            new: n.map(|r| format!("as {r}")),
-            added: Vec::new(),
-            removed: Vec::new(),
-        });
+        out.push(Change::new(
+            "member",
+            format!("{email} in {team}"),
+            o.map(|r| format!("as {r}")),
+            n.map(|r| format!("as {r}")),
+        ));
     }
 }
 
@@ -257,15 +256,15 @@ fn users(out: &mut Vec<Change>, old: &Model, new: &Model) {
     let (a, b) = (map(old), map(new));
     let text = |name: &Option<&str>| name.map(|n| format!("{n:?}")).unwrap_or_default();
     for (email, o, n) in differences(&a, &b) {
-        out.push(Change {
-            item: "user",
-            name: email.to_string(),
-            change: change_kind(o, n),
-            old: o.map(text).filter(|t| !t.is_empty()),
-            new: n.map(text).filter(|t| !t.is_empty()),
-            added: Vec::new(),
-            removed: Vec::new(),
-        });
+        let (old_name, new_name) = (o.map(text), n.map(text));
+        let mut change = Change::new(
+            "user",
+            email.to_string(),
+            old_name.filter(|t| !t.is_empty()),
+            new_name.filter(|t| !t.is_empty()),
+        );
+        change.change = change_kind(o, n); // a user without a name is still there
+        out.push(change);
     }
 }
 
@@ -294,56 +293,27 @@ fn shares(m: &Model) -> BTreeMap<String, String> {
 }
 
 fn auth(out: &mut Vec<Change>, old: &Model, new: &Model) {
+    // The settings that are set: `admin_team` always (it has a default),
+    // the defaults when both are.
     let settings = |m: &Model| {
-        let key = |t: crate::resolve::TeamId| m[t].key.clone();
-        BTreeMap::from([
-            ("admin_team".to_string(), m.auth.admin_team_key.clone()),
-            (
-                "default_team".to_string(),
-                m.auth.default.map(|(t, _)| key(t)).unwrap_or_default(),
-            ),
-            (
-                "default_role".to_string(),
-                m.auth
-                    .default
-                    .map(|(_, r)| m[r].key.clone())
-                    .unwrap_or_default(),
-            ),
-        ])
-    };
-    let (o, n) = (settings(old), settings(new));
-    for (name, before) in &o {
-        let after = n.get(name).cloned().unwrap_or_default();
-        if *before != after {
-            let change = match (before.is_empty(), after.is_empty()) {
-                (true, _) => "added",
-                (_, true) => "removed",
-                _ => "changed",
-            };
-            out.push(Change {
-                item: "auth",
-                name: name.clone(),
-                change,
-                old: Some(before.clone()).filter(|s| !s.is_empty()),
-                new: Some(after).filter(|s| !s.is_empty()),
-                added: Vec::new(),
-                removed: Vec::new(),
-            });
+        let mut set = BTreeMap::from([("admin_team".to_string(), m.auth.admin_team_key.clone())]);
+        if let Some((team, role)) = m.auth.default {
+            set.insert("default_team".to_string(), m[team].key.clone());
+            set.insert("default_role".to_string(), m[role].key.clone());
         }
-    }
+        set
+    };
+    compare(out, "auth", settings(old), settings(new));
     let admins = |m: &Model| -> BTreeSet<String> {
         m.auth.admins.iter().map(|&u| m[u].email.clone()).collect()
     };
     let (a, b) = (admins(old), admins(new));
     if a != b {
         out.push(Change {
-            item: "auth",
-            name: "admins".into(),
             change: "changed",
-            old: None,
-            new: None,
             added: b.difference(&a).cloned().collect(),
             removed: a.difference(&b).cloned().collect(),
+            ..Change::new("auth", "admins".into(), None, None)
         });
     }
 }
