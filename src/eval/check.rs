@@ -23,26 +23,35 @@ impl Matrix {
                 .is_some_and(|role| self.has(role, perm))
     }
 
+    /// Whether the permission is declared at the scope's level (`global`,
+    /// `team`, or the resource's kind): nothing is held anywhere else.
+    #[inline]
+    pub fn declared_on(&self, perm: PermId, scope: Scope) -> bool {
+        let info = &self.perms[perm.index()];
+        match scope {
+            Scope::Global => info.global,
+            Scope::Team(_) => info.team,
+            Scope::Resource(r) => info.kinds.contains(&self.resource_kind[r.index()]),
+        }
+    }
+
     /// The rule before the target-team condition (what the matrix rows hold).
     #[inline]
     pub fn holds(&self, subject: Subject, perm: PermId, scope: Scope) -> bool {
-        let info = &self.perms[perm.index()];
-        match scope {
-            Scope::Global => self.can_global(subject, perm),
-            Scope::Team(team) => {
-                info.team
-                    && (self
-                        .role_in(subject, team)
-                        .is_some_and(|role| self.has(role, perm))
-                        || self.can_global(subject, perm))
-            }
-            Scope::Resource(resource) => {
-                let kind = self.resource_kind[resource.index()];
-                info.kinds.contains(&kind)
-                    && (self.shared_grant(subject, perm, resource, info.requires_owner)
-                        || self.can_global(subject, perm))
-            }
+        if !self.declared_on(perm, scope) {
+            return false;
         }
+        let local = match scope {
+            Scope::Global => false,
+            Scope::Team(team) => self
+                .role_in(subject, team)
+                .is_some_and(|role| self.has(role, perm)),
+            Scope::Resource(resource) => {
+                let requires_owner = self.perms[perm.index()].requires_owner;
+                self.shared_grant(subject, perm, resource, requires_owner)
+            }
+        };
+        local || self.can_global(subject, perm)
     }
 
     /// A share of the resource with one of the subject's teams whose role and

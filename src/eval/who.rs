@@ -46,34 +46,30 @@ pub fn grant_paths(
     scope: Scope,
 ) -> Vec<(TeamId, RoleId, &'static str, Option<RoleId>)> {
     let mut via = Vec::new();
-    let info = &m.perms[perm.index()];
+    if !m.declared_on(perm, scope) {
+        return via;
+    }
+    let requires_owner = m.perms[perm.index()].requires_owner;
     match scope {
         Scope::Global => {}
         Scope::Team(team) => {
-            if info.team {
-                if let Some(role) = m.role_in(s, team).filter(|&r| m.has(r, perm)) {
-                    via.push((team, role, "membership", None));
-                }
+            if let Some(role) = m.role_in(s, team).filter(|&r| m.has(r, perm)) {
+                via.push((team, role, "membership", None));
             }
         }
         Scope::Resource(r) => {
-            if info.kinds.contains(&model[r].kind) {
-                for share in &model[r].shares {
-                    let Some(role) = m.role_in(s, share.team) else {
-                        continue;
-                    };
-                    if m.has(role, perm)
-                        && m.has(share.role, perm)
-                        && (share.owner || !info.requires_owner)
-                    {
-                        via.push((share.team, role, "share", Some(share.role)));
-                    }
+            for share in &model[r].shares {
+                let Some(role) = m.role_in(s, share.team) else {
+                    continue;
+                };
+                if m.has(role, perm) && m.has(share.role, perm) && (share.owner || !requires_owner)
+                {
+                    via.push((share.team, role, "share", Some(share.role)));
                 }
             }
         }
     }
-    let reaches = scope == Scope::Global || model[perm].declared_on(scope, model);
-    if reaches && m.can_global(s, perm) {
+    if m.can_global(s, perm) {
         if let (Some(team), Some(role)) = (m.admin_team, m.global_role(s)) {
             via.push((team, role, "global", None));
         }
