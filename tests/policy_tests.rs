@@ -40,24 +40,22 @@ fn failures_as_json() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["failed"], 2);
     assert_eq!(v["passed"], 2);
-    let failing_rules: Vec<bool> = v["invariants"][0]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["passed"].as_bool().unwrap())
-        .collect();
+    let passed = |invariant: usize| -> Vec<bool> {
+        v["invariants"][invariant]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["passed"].as_bool().unwrap())
+            .collect()
+    };
     assert_eq!(
-        failing_rules, [false; 5],
+        passed(0),
+        [false; 5],
         "every form fails in the first invariant"
     );
-    let holding: Vec<bool> = v["invariants"][1]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["passed"].as_bool().unwrap())
-        .collect();
     assert_eq!(
-        holding, [true; 5],
+        passed(1),
+        [true; 5],
         "every form holds in the second invariant"
     );
     insta::assert_json_snapshot!("failing_json", v);
