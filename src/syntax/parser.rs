@@ -16,8 +16,17 @@ struct PolicyParser;
 type Pair<'a> = pest::iterators::Pair<'a, Rule>;
 type Result<T> = std::result::Result<T, Diagnostic>;
 
-/// Parses one policy file.
+/// Parses one policy file: the bulk of a large org through the scanner,
+/// everything else, and every error, through the grammar.
 pub fn parse_file(file: FileId, text: &str) -> Result<ast::File> {
+    match super::scan::scan_bulk(file, text) {
+        Some(parsed) => Ok(parsed),
+        None => parse_with_grammar(file, text),
+    }
+}
+
+/// Parses one policy file with the pest grammar alone.
+pub fn parse_with_grammar(file: FileId, text: &str) -> Result<ast::File> {
     let ctx = Ctx { file };
     // Recording every parse attempt (pest's error detail) costs about half of
     // the parse time, and only an error needs it: parse without, and parse a
@@ -479,6 +488,11 @@ fn parse_string(pair: &Pair) -> String {
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(raw);
+    unescape(inner)
+}
+
+/// A string literal's text between the quotes, escapes resolved.
+pub(super) fn unescape(inner: &str) -> String {
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
