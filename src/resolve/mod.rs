@@ -7,6 +7,7 @@ mod lints;
 pub mod model;
 mod roles;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diagnostics::{self, did_you_mean, Code, Diagnostic};
@@ -148,10 +149,12 @@ fn unknown<'a>(
 }
 
 /// Memberships as written, before conflicts are checked.
-struct PendingMember {
-    email: ast::Name,
-    team: ast::Name,
-    role: ast::Name,
+/// A membership as written, borrowed from the AST (the admins' team and
+/// role are made up for them).
+struct PendingMember<'a> {
+    email: &'a ast::Name,
+    team: Cow<'a, ast::Name>,
+    role: Cow<'a, ast::Name>,
     span: Span,
     source: MemberSource,
 }
@@ -365,10 +368,9 @@ impl Resolver {
 
     /// The user with this email, declared on first mention by a member line.
     fn user_for(&mut self, email: &ast::Name) -> UserId {
-        let lower = email.node.to_lowercase();
-        match self.model.names.users.get(&lower) {
-            Some(&id) => id,
-            None => self.add_user(lower, None, email.span, false),
+        match self.model.user(&email.node) {
+            Some(id) => id,
+            None => self.add_user(email.node.to_lowercase(), None, email.span, false),
         }
     }
 
@@ -602,14 +604,15 @@ impl Resolver {
     fn resolve_references(&mut self, items: &[&ast::Item]) {
         let mut members = Vec::new();
         let mut auths = Vec::new();
+        let mut resource_key = String::new();
         for item in items {
             match item {
                 ast::Item::Role(r) => self.resolve_role(r),
                 ast::Item::Team(t) => {
                     members.extend(t.members.iter().map(|(email, role)| PendingMember {
-                        email: email.clone(),
-                        team: t.key.clone(),
-                        role: role.clone(),
+                        email,
+                        team: Cow::Borrowed(&t.key),
+                        role: Cow::Borrowed(role),
                         span: Span {
                             end: role.span.end,
                             ..email.span
@@ -619,9 +622,9 @@ impl Resolver {
                 }
                 ast::Item::User(u) => {
                     members.extend(u.teams.iter().map(|(team, role)| PendingMember {
-                        email: u.email.clone(),
-                        team: team.clone(),
-                        role: role.clone(),
+                        email: &u.email,
+                        team: Cow::Borrowed(team),
+                        role: Cow::Borrowed(role),
                         span: Span {
                             end: role.span.end,
                             ..team.span
@@ -629,7 +632,7 @@ impl Resolver {
                         source: MemberSource::UserIn,
                     }))
                 }
-                ast::Item::Resource(r) => self.resolve_shares(r),
+                ast::Item::Resource(r) => self.resolve_shares(r, &mut resource_key),
                 ast::Item::Auth(a) => auths.push(a),
                 _ => {}
             }
@@ -688,16 +691,14 @@ impl Resolver {
         role.only_in = only_in;
     }
 
-    fn resolve_shares(&mut self, r: &ast::Resource) {
+    /// `key` is scratch space for the resource's `KIND/KEY`.
+    fn resolve_shares(&mut self, r: &ast::Resource, key: &mut String) {
         let Some(kind) = self.model.names.kinds.get(&r.kind.node).copied() else {
             return;
         };
-        let Some(&id) = self
-            .model
-            .names
-            .resources
-            .get(&format!("{}/{}", r.kind.node, r.key.node))
-        else {
+        key.clear();
+        key.extend([r.kind.node.as_str(), "/", r.key.node.as_str()]);
+        let Some(&id) = self.model.names.resources.get(key.as_str()) else {
             return;
         };
         if self.model[id].span != r.key.span {
@@ -794,7 +795,11 @@ impl Resolver {
         Some(merged)
     }
 
-    fn resolve_auth(&mut self, auth: Option<&ast::Auth>, members: &mut Vec<PendingMember>) {
+    fn resolve_auth<'a>(
+        &mut self,
+        auth: Option<&'a ast::Auth>,
+        members: &mut Vec<PendingMember<'a>>,
+    ) {
         let default_auth = ast::Auth::default();
         let a = auth.unwrap_or(&default_auth);
         self.model.auth.span = auth.map(|a| a.span);
@@ -832,7 +837,7 @@ impl Resolver {
             }
             (None, None) => {}
         }
-        let Some(admins) = &a.admins else {
+        let Some(admins) = auth.and_then(|a| a.admins.as_ref()) else {
             return;
         };
         if admins.is_empty() {
@@ -866,9 +871,9 @@ impl Resolver {
         }
         for email in admins {
             members.push(PendingMember {
-                email: email.clone(),
-                team: ast::Name::new(admin_key.to_string(), email.span),
-                role: ast::Name::new("admin".to_string(), email.span),
+                email,
+                team: Cow::Owned(ast::Name::new(admin_key.to_string(), email.span)),
+                role: Cow::Owned(ast::Name::new("admin".to_string(), email.span)),
                 span: email.span,
                 source: MemberSource::Admins,
             });
@@ -876,9 +881,9 @@ impl Resolver {
     }
 
     fn resolve_members(&mut self, pending: Vec<PendingMember>) {
-        let mut seen: HashMap<(UserId, TeamId), Membership> = HashMap::new();
+        let mut seen: NameMap<(UserId, TeamId), Membership> = NameMap::default();
         for p in pending {
-            let user = self.user_for(&p.email);
+            let user = self.user_for(p.email);
             let (team, role) = (self.team(&p.team), self.role(&p.role));
             let (Some(team), Some(role)) = (team, role) else {
                 continue;
