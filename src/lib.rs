@@ -37,6 +37,7 @@
 //! ```
 
 pub mod audit;
+pub mod bundle;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;

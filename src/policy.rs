@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::bundle::{self, BundleError};
 use crate::compile::{self, Matrix, Subject};
 use crate::diagnostics::{did_you_mean_suffix as suggestion, Diagnostic};
 use crate::eval::{self, Explanation, Query, What, WhoEntry};
@@ -53,9 +54,38 @@ pub enum QueryError {
 }
 
 impl Policy {
-    /// Reads, checks and compiles a `.policy` file or a directory of them.
+    /// Reads, checks and compiles a `.policy` file or a directory of them;
+    /// or loads a bundle (`compile --format bundle`).
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        Policy::from_sources(Sources::load(path)?)
+        if !bundle::is_bundle_file(path) {
+            return Policy::from_sources(Sources::load(path)?);
+        }
+        let bundle_error = |source| LoadError::Bundle {
+            path: path.display().to_string(),
+            source,
+        };
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Policy::from_bundle(&bytes).map_err(bundle_error)?)
+    }
+
+    /// A policy saved by [`Policy::to_bundle`]: checked when it was saved,
+    /// so it has no warnings here.
+    pub fn from_bundle(bytes: &[u8]) -> Result<Policy, BundleError> {
+        let model = bundle::read(bytes)?;
+        let matrix = compile::compile(&model);
+        Ok(Policy {
+            model,
+            matrix,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// This policy saved for fast loading.
+    pub fn to_bundle(&self) -> Result<Vec<u8>, BundleError> {
+        bundle::write(&self.model)
     }
 
     /// Checks and compiles in-memory sources.

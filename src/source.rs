@@ -7,12 +7,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Index of a file in [`Sources`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+)]
 pub struct FileId(pub u32);
 
 /// A byte range in one source file. Kept beside the data it locates and out of
 /// its equality: two definitions are the same whatever line they stand on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default,
+)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,
@@ -30,7 +44,7 @@ impl Span {
 }
 
 /// One policy file.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct SourceFile {
     /// The path as shown to users (relative to the policy root where possible).
     pub name: String,
@@ -65,7 +79,7 @@ impl SourceFile {
 }
 
 /// Every file of a policy.
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 pub struct Sources {
     pub files: Vec<SourceFile>,
 }
@@ -83,6 +97,13 @@ pub enum LoadError {
     NotUtf8 { path: String, offset: usize },
     #[error("no `.policy` files found under `{0}`")]
     Empty(String),
+    #[error("`{0}` is a compiled bundle, and this command reads policy text: point `--policy` at the policy it was built from")]
+    IsBundle(String),
+    #[error("cannot load the bundle `{path}`: {source}")]
+    Bundle {
+        path: String,
+        source: crate::bundle::BundleError,
+    },
 }
 
 impl Sources {
@@ -125,6 +146,8 @@ impl Sources {
             if paths.is_empty() {
                 return Err(LoadError::Empty(path.display().to_string()));
             }
+        } else if crate::bundle::is_bundle_file(path) {
+            return Err(LoadError::IsBundle(path.display().to_string()));
         } else {
             paths.push(path.to_path_buf());
         }

@@ -79,16 +79,28 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
 }
 
 pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {
-    let fmt = format(cli, &[Format::Json, Format::Lines], Format::Json)?;
+    let fmt = format(
+        cli,
+        &[Format::Json, Format::Lines, Format::Bundle],
+        Format::Json,
+    )?;
+    if fmt == Format::Bundle && output.is_none() {
+        return Err(output::usage_error(
+            "a bundle is binary: write it to a file with `-o FILE`",
+        ));
+    }
     let policy = load_policy(cli)?;
-    let text = match fmt {
-        Format::Lines => policy.compiled_lines(),
-        _ => policy.compiled_json(),
+    let bytes = match fmt {
+        Format::Lines => policy.compiled_lines().into_bytes(),
+        Format::Bundle => policy
+            .to_bundle()
+            .map_err(|e| output::usage_error(format!("bundle: {e}")))?,
+        _ => policy.compiled_json().into_bytes(),
     };
     match output {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => std::fs::write(path, bytes)
             .map_err(|e| output::usage_error(format!("cannot write `{}`: {e}", path.display())))?,
-        None => print(&text),
+        None => print(&String::from_utf8_lossy(&bytes)),
     }
     Ok(Exit::Success)
 }

@@ -27,7 +27,9 @@ pub use output::Exit;
     about = "Policy-as-code for team-based access control: check, compile, query, test and diff `.policy` files"
 )]
 pub struct Cli {
-    /// A `.policy` file, or a directory searched recursively for `*.policy`.
+    /// A `.policy` file, a directory searched recursively for `*.policy`, or
+    /// a bundle written by `compile --format bundle` (read by every command
+    /// but `validate`, `fmt` and `diff`, which read policy text).
     #[arg(long, global = true, default_value = "policies", value_name = "PATH")]
     pub policy: PathBuf,
 
@@ -48,6 +50,8 @@ pub enum Format {
     Markdown,
     Dot,
     Mermaid,
+    /// `compile` only: the checked policy saved for fast loading.
+    Bundle,
 }
 
 #[derive(Subcommand, Debug)]

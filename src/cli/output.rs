@@ -82,6 +82,9 @@ pub fn load_sources(cli: &Cli) -> Result<Sources, Exit> {
 /// Loads the policy for a query command. A policy with errors prints them and
 /// exits 1; warnings are left to `validate`.
 pub fn load_policy(cli: &Cli) -> Result<Policy, Exit> {
+    if crate::bundle::is_bundle_file(&cli.policy) {
+        return Policy::load(&cli.policy).map_err(usage_error);
+    }
     policy_from_sources(cli, load_sources(cli)?)
 }
 

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::ops::Index;
 
 use fixedbitset::FixedBitSet;
+use serde::{Deserialize, Serialize};
 
 use crate::source::{Sources, Span};
 use crate::syntax::ast::Expect;
 
 macro_rules! ids {
     ($($name:ident($int:ty) in $field:ident: $item:ty;)*) => {$(
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub $int);
 
         impl $name {
@@ -39,7 +40,7 @@ ids! {
 }
 
 /// A set of permissions, one bit per [`PermId`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PermSet(FixedBitSet);
 
 impl PermSet {
@@ -80,7 +81,7 @@ impl FromIterator<PermId> for PermSet {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Kind {
     pub key: String,
     pub title: Option<String>,
@@ -88,14 +89,14 @@ pub struct Kind {
 }
 
 /// Where a permission may be held.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Scopes {
     pub global: bool,
     pub team: bool,
     pub kinds: Vec<KindId>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Permission {
     pub name: String,
     pub scopes: Scopes,
@@ -121,14 +122,14 @@ impl Permission {
 }
 
 /// One `grant` pattern of a role, with the permissions it matched.
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Grant {
     pub pattern: String,
     pub perms: Vec<PermId>,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Role {
     pub key: String,
     pub title: Option<String>,
@@ -156,7 +157,7 @@ impl Role {
 }
 
 /// Where a membership was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemberSource {
     /// `member EMAIL as ROLE` in the team's block.
     Member,
@@ -166,7 +167,7 @@ pub enum MemberSource {
     Admins,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug)]
 pub struct Membership {
     pub user: UserId,
     pub team: TeamId,
@@ -175,7 +176,7 @@ pub struct Membership {
     pub source: MemberSource,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Team {
     pub key: String,
     pub title: Option<String>,
@@ -184,7 +185,7 @@ pub struct Team {
     pub members: Vec<Membership>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct User {
     /// Lower-case.
     pub email: String,
@@ -197,7 +198,7 @@ pub struct User {
     pub memberships: Vec<Membership>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug)]
 pub struct Share {
     pub team: TeamId,
     pub role: RoleId,
@@ -205,7 +206,7 @@ pub struct Share {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Resource {
     pub kind: KindId,
     pub key: String,
@@ -215,7 +216,7 @@ pub struct Resource {
     pub shares: Vec<Share>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct Auth {
     /// The admin team's key (default `admin`), and the team if it is declared.
     pub admin_team_key: String,
@@ -228,7 +229,7 @@ pub struct Auth {
 }
 
 /// A resolved scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Global,
     Team(TeamId),
@@ -236,7 +237,7 @@ pub enum Scope {
 }
 
 /// A resolved scope pattern (invariants).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScopePattern {
     Any,
     Exact(Scope),
@@ -256,7 +257,7 @@ impl ScopePattern {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct TestLine {
     pub expect: Expect,
     /// Lower-case email; may name an undeclared user (a new login).
@@ -267,14 +268,14 @@ pub struct TestLine {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Test {
     pub name: String,
     pub span: Span,
     pub lines: Vec<TestLine>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub enum InvariantKind {
     OnlyTeam(Vec<TeamId>),
     OnlyRole(Vec<RoleId>),
@@ -283,7 +284,7 @@ pub enum InvariantKind {
     Implies(Vec<PermId>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct InvariantRule {
     pub kind: InvariantKind,
     /// The permissions the rule's pattern matched.
@@ -294,14 +295,15 @@ pub struct InvariantRule {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Invariant {
     pub name: String,
     pub span: Span,
     pub rules: Vec<InvariantRule>,
 }
 
-/// Name -> id lookups, built once during resolution.
+/// Name -> id lookups, built once during resolution (and again from the
+/// model's own tables when a bundle is loaded: [`Names::index`]).
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     pub kinds: NameMap<String, KindId>,
@@ -322,8 +324,42 @@ pub struct Names {
 /// only look names up.
 pub type NameMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 
+impl Names {
+    /// The lookups of a model whose tables are complete: what resolution
+    /// inserted, name by name.
+    pub fn index(model: &Model) -> Names {
+        fn table<I, T>(
+            items: &[T],
+            id: impl Fn(usize) -> I,
+            name: impl Fn(&T) -> String,
+        ) -> NameMap<String, I> {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (name(item), id(i)))
+                .collect()
+        }
+        let mut roles = table(&model.roles, |i| RoleId(i as u32), |r| r.key.clone());
+        for (i, role) in model.roles.iter().enumerate() {
+            roles.extend(role.aliases.iter().map(|a| (a.clone(), RoleId(i as u32))));
+        }
+        Names {
+            kinds: table(&model.kinds, |i| KindId(i as u16), |k| k.key.clone()),
+            perms: table(&model.perms, |i| PermId(i as u16), |p| p.name.clone()),
+            roles,
+            teams: table(&model.teams, |i| TeamId(i as u32), |t| t.key.clone()),
+            users: table(&model.users, |i| UserId(i as u32), |u| u.email.clone()),
+            resources: table(
+                &model.resources,
+                |i| ResourceId(i as u32),
+                |r| format!("{}/{}", model[r.kind].key, r.key),
+            ),
+        }
+    }
+}
+
 /// A policy whose every reference resolved.
-#[derive(Clone, Debug, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct Model {
     pub sources: Sources,
     pub kinds: Vec<Kind>,
@@ -335,6 +371,8 @@ pub struct Model {
     pub auth: Auth,
     pub tests: Vec<Test>,
     pub invariants: Vec<Invariant>,
+    /// Not saved in a bundle: rebuilt from the tables above.
+    #[serde(skip)]
     pub names: Names,
 }
 

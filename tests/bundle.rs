@@ -1,0 +1,217 @@
+//! Bundles (`compile --format bundle`): a policy saved and loaded again
+//! answers every command exactly as the policy text does, and a bundle that
+//! is damaged, from another version, or given to a text command is a clear
+//! usage error (exit 2), never an answer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use proptest::prelude::*;
+use rolegraph::bundle::BundleError;
+use rolegraph::Policy;
+
+const POLICIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+
+fn rolegraph(policy: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("rolegraph").unwrap();
+    cmd.arg("--policy").arg(policy).env("NO_COLOR", "1");
+    cmd
+}
+
+/// The shipped policies compiled into a bundle in a fresh directory.
+fn bundle() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.bundle");
+    rolegraph(Path::new(POLICIES))
+        .args(["compile", "--format", "bundle", "-o"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout("");
+    (dir, path)
+}
+
+fn shipped() -> Policy {
+    Policy::load(Path::new(POLICIES)).unwrap()
+}
+
+#[test]
+fn a_bundle_answers_every_query_command_as_the_policy_does() {
+    let (_dir, bundle) = bundle();
+    let commands: &[&[&str]] = &[
+        &[
+            "can",
+            "john@acme.com",
+            "use_case:adapt",
+            "use_case/support-bot",
+        ],
+        &[
+            "can",
+            "carol@acme.com",
+            "use_case:adapt",
+            "use_case/support-bot",
+        ],
+        &[
+            "can",
+            "newbie@acme.com",
+            "use_case:read",
+            "use_case/support-bot",
+        ],
+        &[
+            "--format",
+            "json",
+            "explain",
+            "carol@acme.com",
+            "use_case:adapt",
+            "use_case/support-bot",
+        ],
+        &[
+            "explain",
+            "john@acme.com",
+            "use_case:share",
+            "use_case/support-bot",
+            "--to",
+            "team/ml-team",
+        ],
+        &[
+            "--format",
+            "json",
+            "who",
+            "use_case:read",
+            "use_case/support-bot",
+        ],
+        &["what", "maria@acme.com"],
+        &["compile"],
+        &["compile", "--format", "lines"],
+        &["test"],
+        &["graph"],
+        &[
+            "can",
+            "carol@acme.com",
+            "use_case:adaptt",
+            "use_case/support-bot",
+        ],
+    ];
+    for args in commands {
+        let from_text = rolegraph(Path::new(POLICIES)).args(*args).output().unwrap();
+        let from_bundle = rolegraph(&bundle).args(*args).output().unwrap();
+        assert_eq!(
+            from_bundle.status.code(),
+            from_text.status.code(),
+            "{args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&from_bundle.stdout),
+            String::from_utf8_lossy(&from_text.stdout),
+            "{args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&from_bundle.stderr),
+            String::from_utf8_lossy(&from_text.stderr),
+            "{args:?}"
+        );
+    }
+    let batch = concat!(
+        r#"{"user":"john@acme.com","permission":"use_case:adapt","scope":"use_case/support-bot"}"#,
+        "\n",
+        r#"{"user":"carol@acme.com","permission":"use_case:adapt","scope":"use_case/support-bot"}"#,
+        "\n",
+        r#"{"user":"x@y.z","permission":"nope"}"#,
+        "\n"
+    );
+    let answers = |policy: &Path| {
+        rolegraph(policy)
+            .args(["can", "--batch", "-"])
+            .write_stdin(batch)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let from_bundle = answers(&bundle);
+    assert_eq!(from_bundle, answers(Path::new(POLICIES)));
+    assert!(String::from_utf8_lossy(&from_bundle).starts_with("{\"decision\":\"allow\"}\n"));
+}
+
+#[test]
+fn the_same_policy_gives_the_same_bundle_bytes() {
+    let a = shipped().to_bundle().unwrap();
+    let b = shipped().to_bundle().unwrap();
+    assert!(a == b, "two bundles of the same policy differ");
+    let reloaded = Policy::from_bundle(&a).unwrap();
+    assert_eq!(reloaded.compiled_json(), shipped().compiled_json());
+    assert!(reloaded.to_bundle().unwrap() == a);
+}
+
+#[test]
+fn a_damaged_or_foreign_bundle_is_refused_with_exit_2() {
+    let (dir, bundle) = bundle();
+    let bytes = std::fs::read(&bundle).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 1;
+    let truncated = &bytes[..bytes.len() - 100];
+    let other_version = String::from_utf8_lossy(&bytes)
+        .replacen(env!("CARGO_PKG_VERSION"), "0.0.0-other", 1)
+        .into_bytes();
+    for (path, says) in [
+        (write("flipped.bundle", &flipped), "damaged"),
+        (write("truncated.bundle", truncated), "damaged"),
+        (write("header-only.bundle", &bytes[..20]), "damaged"),
+        (
+            write("other.bundle", &other_version),
+            "built by rolegraph 0.0.0-other",
+        ),
+    ] {
+        rolegraph(&path)
+            .args([
+                "can",
+                "john@acme.com",
+                "use_case:adapt",
+                "use_case/support-bot",
+            ])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says).and(predicate::str::contains("rebuild it")));
+    }
+}
+
+#[test]
+fn text_commands_say_a_bundle_is_not_policy_text() {
+    let (_dir, bundle) = bundle();
+    for command in ["validate", "fmt"] {
+        rolegraph(&bundle)
+            .arg(command)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is a compiled bundle"));
+    }
+    rolegraph(Path::new(POLICIES))
+        .args(["compile", "--format", "bundle"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-o FILE"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Any change to a bundle's bytes is an error, never another policy.
+    #[test]
+    fn a_changed_byte_is_an_error(at in any::<prop::sample::Index>(), xor in 1u8..) {
+        static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let bytes = BYTES.get_or_init(|| shipped().to_bundle().unwrap());
+        let mut changed = bytes.clone();
+        changed[at.index(bytes.len())] ^= xor;
+        let err = Policy::from_bundle(&changed).unwrap_err();
+        prop_assert!(matches!(err, BundleError::Damaged | BundleError::OtherVersion(_)));
+    }
+}
