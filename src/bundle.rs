@@ -12,14 +12,18 @@
 //! checksum turns a truncated or damaged file into an error. It is trusted as
 //! the policy it was built from is (SECURITY.md).
 
-use sha2::{Digest, Sha256};
-
 use crate::resolve::Model;
 
 /// The first line of every bundle.
 const MAGIC: &[u8] = b"rolegraph bundle\n";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-const CHECKSUM_LEN: usize = 32;
+const CHECKSUM_LEN: usize = 4;
+
+/// A bundle is checked for damage (a truncated download, a flipped bit), not
+/// for forgery: CRC-32 reads 31 MB in 3 ms, SHA-256 in 22 ms.
+fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    crc32fast::hash(bytes).to_le_bytes()
+}
 
 /// Why bytes are not a bundle this rolegraph can load.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,16 +52,16 @@ pub fn is_bundle_file(path: &std::path::Path) -> bool {
 }
 
 /// The bundle of a checked model.
-pub fn write(model: &Model) -> Result<Vec<u8>, BundleError> {
+pub(crate) fn write(model: &Model) -> Result<Vec<u8>, BundleError> {
     let mut bytes = [MAGIC, VERSION.as_bytes(), b"\n"].concat();
     bytes = postcard::to_extend(model, bytes).map_err(|e| BundleError::Encode(e.to_string()))?;
-    let checksum = Sha256::digest(&bytes);
-    bytes.extend_from_slice(&checksum);
+    bytes.extend_from_slice(&checksum(&bytes));
     Ok(bytes)
 }
 
-/// The model saved in a bundle.
-pub fn read(bytes: &[u8]) -> Result<Model, BundleError> {
+/// The model saved in a bundle, its name tables still empty:
+/// [`crate::Policy::from_bundle`] indexes them while it compiles the matrix.
+pub(crate) fn read(bytes: &[u8]) -> Result<Model, BundleError> {
     let rest = bytes.strip_prefix(MAGIC).ok_or(BundleError::Damaged)?;
     let line_end = rest
         .iter()
@@ -71,14 +75,12 @@ pub fn read(bytes: &[u8]) -> Result<Model, BundleError> {
         .len()
         .checked_sub(CHECKSUM_LEN)
         .ok_or(BundleError::Damaged)?;
-    let (body, checksum) = bytes.split_at(body_len);
-    if Sha256::digest(body).as_slice() != checksum {
+    let (body, saved) = bytes.split_at(body_len);
+    if checksum(body) != saved {
         return Err(BundleError::Damaged);
     }
     let payload = body
         .get(MAGIC.len() + line_end + 1..)
         .ok_or(BundleError::Damaged)?;
-    let mut model: Model = postcard::from_bytes(payload).map_err(|_| BundleError::Damaged)?;
-    model.names = crate::resolve::Names::index(&model);
-    Ok(model)
+    postcard::from_bytes(payload).map_err(|_| BundleError::Damaged)
 }

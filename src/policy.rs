@@ -74,8 +74,13 @@ impl Policy {
     /// A policy saved by [`Policy::to_bundle`]: checked when it was saved,
     /// so it has no warnings here.
     pub fn from_bundle(bytes: &[u8]) -> Result<Policy, BundleError> {
-        let model = bundle::read(bytes)?;
-        let matrix = compile::compile(&model);
+        let mut model = bundle::read(bytes)?;
+        let (names, matrix) = std::thread::scope(|scope| {
+            let names = scope.spawn(|| resolve::Names::index(&model));
+            let matrix = compile::compile(&model);
+            (names.join(), matrix)
+        });
+        model.names = names.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         Ok(Policy {
             model,
             matrix,

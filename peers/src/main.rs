@@ -24,7 +24,10 @@ use std::time::{Duration, Instant};
 use orgen::{role_perms, team_key, use_case_key, user_email, Org, Query, ROLES};
 use serde_json::{json, Value};
 
-const ENGINES: [&str; 3] = ["rolegraph", "cedar", "regorus"];
+/// `rolegraph` loads the policy text; `rolegraph-bundle` the bundle the parent
+/// compiled from it beforehand (`compile --format bundle`), as Cedar and
+/// regorus load entities and data documents prepared beforehand.
+const ENGINES: [&str; 4] = ["rolegraph", "rolegraph-bundle", "cedar", "regorus"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,10 +46,16 @@ fn decisions_path(size: &str, engine: &str) -> std::path::PathBuf {
     dir.join(format!("peers-{size}-{engine}.decisions"))
 }
 
+fn bundle_path(size: &str) -> std::path::PathBuf {
+    decisions_path(size, "rolegraph").with_extension("bundle")
+}
+
 fn parent(size: &str, n: usize) {
     let org = orgen::generate(orgen::Size::named(size).unwrap(), 42);
     let queries = org.queries(n, 42);
-    drop(org);
+    let policy = rolegraph::Policy::from_sources(sources(&org.files())).unwrap();
+    std::fs::write(bundle_path(size), policy.to_bundle().unwrap()).unwrap();
+    drop((org, policy));
     let exe = std::env::current_exe().unwrap();
     let mut rows = Vec::new();
     for engine in ENGINES {
@@ -161,6 +170,7 @@ fn child(size_name: &str, size: orgen::Size, n: usize, engine: &str) {
     let base_rss = peak_rss_mb();
     let (load, decisions, (median, p99), (named_median, _)) = match engine {
         "rolegraph" => run_rolegraph(&org, &queries),
+        "rolegraph-bundle" => run_rolegraph_bundle(size_name, &queries),
         "cedar" => run_cedar(&org, &queries),
         "regorus" => run_regorus(&org, &queries),
         other => panic!("unknown engine {other}"),
@@ -185,16 +195,35 @@ type Run = (Duration, Vec<bool>, (f64, f64), (f64, f64));
 
 // ------------------------------------------------------------------ rolegraph
 
+fn sources(files: &[(String, String)]) -> rolegraph::source::Sources {
+    let mut sources = rolegraph::source::Sources::default();
+    for (name, text) in files {
+        sources.add(name.as_str(), text);
+    }
+    sources
+}
+
 fn run_rolegraph(org: &Org, queries: &[Query]) -> Run {
     let files = org.files();
     let t = Instant::now();
-    let mut sources = rolegraph::source::Sources::default();
-    for (name, text) in &files {
-        sources.add(name.as_str(), text);
-    }
+    let sources = sources(&files);
     drop(files);
     let policy = rolegraph::Policy::from_sources(sources).unwrap();
+    answer_rolegraph(&policy, t.elapsed(), queries)
+}
+
+/// Loading starts from the bundle's bytes, as Cedar's and regorus's start
+/// from their JSON text.
+fn run_rolegraph_bundle(size: &str, queries: &[Query]) -> Run {
+    let bytes = std::fs::read(bundle_path(size)).unwrap();
+    let t = Instant::now();
+    let policy = rolegraph::Policy::from_bundle(&bytes).unwrap();
     let load = t.elapsed();
+    drop(bytes);
+    answer_rolegraph(&policy, load, queries)
+}
+
+fn answer_rolegraph(policy: &rolegraph::Policy, load: Duration, queries: &[Query]) -> Run {
     let named = |q: &Query| {
         policy
             .query(&q.user, q.permission, q.scope.as_deref(), q.to.as_deref())

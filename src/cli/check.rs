@@ -56,7 +56,7 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
     if fmt == Format::Text {
         print_diagnostics(&policy.warnings, &policy.model.sources, fmt);
     }
-    let report = testing::run(&policy, coverage || coverage_min.is_some());
+    let report = testing::run(policy, coverage || coverage_min.is_some());
     match fmt {
         Format::Json => print(&output::json(&report)),
         _ => print(&report.to_text()),

@@ -27,7 +27,7 @@ fn question(
     permission: &str,
     scope: Option<&str>,
     to: Option<&str>,
-) -> Result<(Policy, Query), Exit> {
+) -> Result<(&'static Policy, Query), Exit> {
     let policy = load_policy(cli)?;
     let q = policy
         .query(user, permission, scope, to)
@@ -180,7 +180,7 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
         }
         let lines = &block[..filled];
         if threads < 2 || filled < 1024 {
-            answer_lines(&policy, lines, &mut answers[0]).map_err(io)?;
+            answer_lines(policy, lines, &mut answers[0]).map_err(io)?;
             out.write_all(&answers[0]).map_err(io)?;
         } else {
             let per = filled.div_ceil(threads);
