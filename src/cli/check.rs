@@ -18,7 +18,7 @@ pub fn validate(cli: &Cli, deny_warnings: bool) -> CmdResult {
     )?;
     let sources = load_sources(cli)?;
     let files = sources.files.len();
-    let checked = resolve::check(sources);
+    let checked = output::until_exit(resolve::check(sources));
     print_diagnostics(&checked.diagnostics, &checked.sources, fmt);
     let errors = checked.has_errors();
     let warnings = checked
