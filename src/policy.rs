@@ -218,11 +218,30 @@ impl Policy {
 
     /// The compiled document of SPEC §6 as JSON.
     pub fn compiled_json(&self) -> String {
-        compile::json::to_json(&self.model, &self.matrix)
+        written(|out| self.write_compiled_json(out))
     }
 
     /// The effective matrix as sorted `user\tscope\tpermission` lines.
     pub fn compiled_lines(&self) -> String {
-        compile::json::to_lines(&self.model, &self.matrix)
+        written(|out| self.write_compiled_lines(out))
     }
+
+    /// [`Policy::compiled_json`], written as it is built: the whole matrix
+    /// is never held in memory.
+    pub fn write_compiled_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        compile::json::write_json(&self.model, &self.matrix, out)
+    }
+
+    /// [`Policy::compiled_lines`], written as it is built.
+    pub fn write_compiled_lines(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        compile::json::write_lines(&self.model, &self.matrix, out)
+    }
+}
+
+/// What a writer of UTF-8 wrote into memory, as a string.
+fn written(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    // Writing into a Vec fails only when memory runs out, which aborts.
+    let _ = write(&mut bytes);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

@@ -1,5 +1,6 @@
 //! `validate`, `test` and `compile`.
 
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::output::{
@@ -90,17 +91,38 @@ pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {
         ));
     }
     let policy = load_policy(cli)?;
-    let bytes = match fmt {
-        Format::Lines => policy.compiled_lines().into_bytes(),
-        Format::Bundle => policy
-            .to_bundle()
-            .map_err(|e| output::usage_error(format!("bundle: {e}")))?,
-        _ => policy.compiled_json().into_bytes(),
+    let bundle = match fmt {
+        Format::Bundle => Some(
+            policy
+                .to_bundle()
+                .map_err(|e| output::usage_error(format!("bundle: {e}")))?,
+        ),
+        _ => None,
     };
-    match output {
-        Some(path) => std::fs::write(path, bytes)
-            .map_err(|e| output::usage_error(format!("cannot write `{}`: {e}", path.display())))?,
-        None => print(&String::from_utf8_lossy(&bytes)),
-    }
+    let write = |out: &mut dyn Write| match (&bundle, fmt) {
+        (Some(bytes), _) => out.write_all(bytes),
+        (None, Format::Lines) => policy.write_compiled_lines(out),
+        (None, _) => policy.write_compiled_json(out),
+    };
+    let written = match output {
+        Some(path) => std::fs::File::create(path).and_then(|file| {
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            write(&mut out).and_then(|()| out.flush())
+        }),
+        // A reader that stops early (`compile | head`) is not an error.
+        None => {
+            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match write(&mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other,
+            }
+        }
+    };
+    written.map_err(|e| {
+        let to = output.map_or("standard output".to_string(), |p| {
+            format!("`{}`", p.display())
+        });
+        output::usage_error(format!("cannot write {to}: {e}"))
+    })?;
     Ok(Exit::Success)
 }

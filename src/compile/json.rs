@@ -3,21 +3,35 @@
 
 use std::collections::BTreeMap;
 
+use std::io::Write;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Matrix, Row};
+use super::Matrix;
 use crate::resolve::Model;
 
 #[derive(Serialize)]
-pub struct Document {
+pub struct Document<'a> {
     pub schema_version: u32,
     pub source_digest: String,
     pub permissions: Vec<PermissionDoc>,
     pub roles: BTreeMap<String, RoleDoc>,
     pub teams: BTreeMap<String, TeamDoc>,
     pub resources: BTreeMap<String, ResourceDoc>,
-    pub grants: Vec<Row>,
+    pub grants: Grants<'a>,
+}
+
+/// The matrix's rows, serialised as they are built (`super::rows`).
+pub struct Grants<'a> {
+    model: &'a Model,
+    matrix: &'a Matrix,
+}
+
+impl Serialize for Grants<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(super::rows(self.model, self.matrix))
+    }
 }
 
 #[derive(Serialize)]
@@ -68,7 +82,7 @@ pub fn source_digest(model: &Model) -> String {
     format!("sha256:{hex}")
 }
 
-pub fn document(model: &Model, matrix: &Matrix) -> Document {
+pub fn document<'a>(model: &'a Model, matrix: &'a Matrix) -> Document<'a> {
     let names = |perms: &crate::resolve::PermSet| {
         let mut v: Vec<String> = perms.iter().map(|p| model[p].name.clone()).collect();
         v.sort();
@@ -165,29 +179,25 @@ pub fn document(model: &Model, matrix: &Matrix) -> Document {
         roles,
         teams,
         resources,
-        grants: super::rows(model, matrix),
+        grants: Grants { model, matrix },
     }
 }
 
-/// The JSON bytes, pretty-printed, with a final newline.
-pub fn to_json(model: &Model, matrix: &Matrix) -> String {
-    let mut s = serde_json::to_string_pretty(&document(model, matrix)).unwrap_or_default();
-    s.push('\n');
-    s
+/// The JSON document, pretty-printed, with a final newline.
+pub fn write_json(model: &Model, matrix: &Matrix, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(model, matrix))?;
+    out.write_all(b"\n")
 }
 
 /// `user<TAB>scope<TAB>permission` lines, sorted: the form to commit and diff.
-pub fn to_lines(model: &Model, matrix: &Matrix) -> String {
-    let mut out = String::new();
+pub fn write_lines(model: &Model, matrix: &Matrix, out: &mut dyn Write) -> std::io::Result<()> {
     for row in super::rows(model, matrix) {
+        let prefix = [row.user.as_bytes(), b"\t", row.scope.as_bytes(), b"\t"].concat();
         for p in &row.permissions {
-            out.push_str(&row.user);
-            out.push('\t');
-            out.push_str(&row.scope);
-            out.push('\t');
-            out.push_str(p);
-            out.push('\n');
+            out.write_all(&prefix)?;
+            out.write_all(p.as_bytes())?;
+            out.write_all(b"\n")?;
         }
     }
-    out
+    Ok(())
 }

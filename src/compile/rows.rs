@@ -120,22 +120,33 @@ pub fn subject_grants(model: &Model, m: &Matrix, subject: Subject) -> BTreeMap<S
 }
 
 /// The rows of the whole matrix: every declared user and `*`, sorted by user,
-/// scope and permission name.
-pub fn rows(model: &Model, m: &Matrix) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for subject in Subject::all(model) {
-        let user = subject.label(model).to_string();
-        for (scope, perms) in subject_grants(model, m, subject) {
+/// scope and permission name. They are built one subject at a time, as the
+/// iterator reaches it, so the whole matrix is never held in memory (on an
+/// org of 100,000 users it is millions of rows).
+pub fn rows<'a>(model: &'a Model, m: &'a Matrix) -> impl Iterator<Item = Row> + 'a {
+    let mut subjects: Vec<Subject> = Subject::all(model).collect();
+    subjects.sort_unstable_by(|a, b| a.label(model).cmp(b.label(model)));
+    subjects
+        .into_iter()
+        .flat_map(move |subject| subject_rows(model, m, subject))
+}
+
+/// One subject's rows, sorted by scope name.
+fn subject_rows(model: &Model, m: &Matrix, subject: Subject) -> Vec<Row> {
+    let user = subject.label(model);
+    let mut rows: Vec<Row> = subject_grants(model, m, subject)
+        .into_iter()
+        .map(|(scope, perms)| {
             let mut permissions: Vec<String> =
                 perms.iter().map(|p| model[p].name.clone()).collect();
             permissions.sort();
-            rows.push(Row {
-                user: user.clone(),
+            Row {
+                user: user.to_string(),
                 scope: model.scope_name(scope),
                 permissions,
-            });
-        }
-    }
-    rows.sort();
+            }
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| a.scope.cmp(&b.scope));
     rows
 }
