@@ -1,6 +1,6 @@
-//! The pipeline at enterprise scale (issue 6): parse, resolve, compile, and
-//! the questions (`can` hit and miss, `explain`, `who`) on generated
-//! Adaptive-shaped orgs. `diff` is not benchmarked: there is no `src/diff` yet.
+//! The pipeline at enterprise scale (issue 6): parse, resolve, compile,
+//! loading a bundle, the questions (`can` hit and miss, `explain`, `who`) and
+//! `diff` of a 1% change, on generated Adaptive-shaped orgs.
 //!
 //! ```text
 //! cargo bench --bench pipeline                      # S and M
@@ -99,10 +99,25 @@ fn pipeline(c: &mut Criterion) {
         g.bench_function("compile", |b| {
             b.iter(|| black_box(compile::compile(&model)))
         });
-        g.finish();
         drop(model);
-
         let policy = Policy::from_sources(sources).unwrap();
+        let bundle = policy.to_bundle().unwrap();
+        g.bench_function("load_bundle", |b| {
+            b.iter(|| black_box(Policy::from_bundle(&bundle).unwrap()))
+        });
+        g.finish();
+        drop(bundle);
+
+        let changed =
+            Policy::from_sources(orgen::sources(&orgen::one_percent_changed(&org))).unwrap();
+        let mut g = c.benchmark_group(format!("{}/diff", case.name));
+        g.sample_size(10);
+        g.bench_function("one_percent_of_memberships", |b| {
+            b.iter(|| black_box(rolegraph::diff::diff(&policy, &changed)))
+        });
+        g.finish();
+        drop(changed);
+
         let (hits, misses) = queries(&policy, &org);
         let mut g = c.benchmark_group(format!("{}/query", case.name));
         g.sample_size(50);

@@ -460,6 +460,22 @@ pub fn write_dir(org: &Org, dir: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// The org's policy as in-memory sources.
+/// The org with 1% of its memberships given another role (every 100th one
+/// outside the admin team, to the next member role): a change to `diff`.
+pub fn one_percent_changed(org: &Org) -> Org {
+    let mut changed = org.clone();
+    let memberships = changed
+        .users
+        .iter_mut()
+        .flatten()
+        .filter(|(team, _)| *team != 0);
+    for (_, role) in memberships.step_by(100) {
+        let at = MEMBER_ROLES.iter().position(|r| r == role).unwrap_or(0);
+        *role = MEMBER_ROLES[(at + 1) % MEMBER_ROLES.len()];
+    }
+    changed
+}
+
 pub fn sources(org: &Org) -> rolegraph::source::Sources {
     let mut sources = rolegraph::source::Sources::default();
     for (name, text) in org.files() {
