@@ -11,7 +11,8 @@
 //! 6. [`testing`]: the policy's own tests, invariants and coverage;
 //!
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
-//! [`import`]. [`diagnostics`] turns every problem into a report.
+//! [`import`]. [`bundle`] saves a checked model for fast loading.
+//! [`diagnostics`] turns every problem into a report.
 //!
 //! # Embedding the evaluator
 //!

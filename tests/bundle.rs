@@ -201,6 +201,38 @@ fn text_commands_say_a_bundle_is_not_policy_text() {
         .stderr(predicate::str::contains("-o FILE"));
 }
 
+/// A bundle does not save the name tables; `Names::index` rebuilds them from
+/// the model's own tables. It must give what resolution inserted.
+#[test]
+fn the_rebuilt_name_tables_are_the_resolved_ones() {
+    let mut policies = vec![shipped()];
+    for dir in ["resolve/ok", "lint/ok", "lint/err", "fmt"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(dir);
+        for fixture in std::fs::read_dir(dir).unwrap() {
+            if let Ok(policy) = Policy::load(&fixture.unwrap().path()) {
+                policies.push(policy);
+            }
+        }
+    }
+    assert!(
+        policies.len() > 3,
+        "too few valid policies: {}",
+        policies.len()
+    );
+    for policy in &policies {
+        let resolved = &policy.model.names;
+        let rebuilt = rolegraph::resolve::Names::index(&policy.model);
+        assert_eq!(rebuilt.kinds, resolved.kinds);
+        assert_eq!(rebuilt.perms, resolved.perms);
+        assert_eq!(rebuilt.roles, resolved.roles);
+        assert_eq!(rebuilt.teams, resolved.teams);
+        assert_eq!(rebuilt.users, resolved.users);
+        assert_eq!(rebuilt.resources, resolved.resources);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 

@@ -2,7 +2,6 @@
 //! whatever the order of files; keys and arrays sorted; no timestamps.
 
 use std::collections::BTreeMap;
-
 use std::io::Write;
 
 use serde::Serialize;
