@@ -197,7 +197,7 @@ impl Resolver {
 
     fn declare_kind(&mut self, k: &ast::Kind) {
         let m = &mut self.model;
-        if let Some(&id) = m.names.kinds.get(&k.key.node) {
+        if let Some(&id) = m.names.kinds.get(k.key.node.as_str()) {
             let first = m[id].span;
             self.diags
                 .push(duplicate("kind", &k.key.node, k.key.span, first));
@@ -219,16 +219,16 @@ impl Resolver {
             return;
         }
         let id = KindId(m.kinds.len() as u16);
-        m.names.kinds.insert(k.key.node.clone(), id);
+        m.names.kinds.insert(k.key.node.to_string(), id);
         m.kinds.push(Kind {
-            key: k.key.node.clone(),
+            key: k.key.node.to_string(),
             title: k.title.clone(),
             span: k.key.span,
         });
     }
 
     fn declare_permission(&mut self, p: &ast::Permission) {
-        if let Some(&id) = self.model.names.perms.get(&p.name.node) {
+        if let Some(&id) = self.model.names.perms.get(p.name.node.as_str()) {
             let first = self.model[id].span;
             self.diags
                 .push(duplicate("permission", &p.name.node, p.name.span, first));
@@ -263,9 +263,9 @@ impl Resolver {
         scopes.kinds.sort();
         scopes.kinds.dedup();
         let id = PermId(self.model.perms.len() as u16);
-        self.model.names.perms.insert(p.name.node.clone(), id);
+        self.model.names.perms.insert(p.name.node.to_string(), id);
         self.model.perms.push(Permission {
-            name: p.name.node.clone(),
+            name: p.name.node.to_string(),
             scopes,
             requires_owner: p.requires_owner,
             target_team: p.target_team,
@@ -283,7 +283,7 @@ impl Resolver {
         let mut own: Vec<&ast::Name> = Vec::new();
         for (i, name) in std::iter::once(&r.key).chain(&r.aliases).enumerate() {
             let is_key = i == 0;
-            if let Some(&other) = self.model.names.roles.get(&name.node) {
+            if let Some(&other) = self.model.names.roles.get(name.node.as_str()) {
                 let first = match own.iter().find(|n| n.node == name.node) {
                     Some(earlier) if other == id => earlier.span,
                     _ => self.model[other].span,
@@ -299,14 +299,14 @@ impl Resolver {
                 }
                 continue;
             }
-            self.model.names.roles.insert(name.node.clone(), id);
+            self.model.names.roles.insert(name.node.to_string(), id);
             own.push(name);
             if !is_key {
-                aliases.push(name.node.clone());
+                aliases.push(name.node.to_string());
             }
         }
         self.model.roles.push(Role {
-            key: r.key.node.clone(),
+            key: r.key.node.to_string(),
             title: r.title.clone(),
             aliases,
             includes: vec![],
@@ -320,16 +320,16 @@ impl Resolver {
     }
 
     fn declare_team(&mut self, t: &ast::Team) {
-        if let Some(&id) = self.model.names.teams.get(&t.key.node) {
+        if let Some(&id) = self.model.names.teams.get(t.key.node.as_str()) {
             let first = self.model[id].span;
             self.diags
                 .push(duplicate("team", &t.key.node, t.key.span, first));
             return;
         }
         let id = TeamId(self.model.teams.len() as u32);
-        self.model.names.teams.insert(t.key.node.clone(), id);
+        self.model.names.teams.insert(t.key.node.to_string(), id);
         self.model.teams.push(Team {
-            key: t.key.node.clone(),
+            key: t.key.node.to_string(),
             title: t.title.clone(),
             span: t.key.span,
             members: vec![],
@@ -337,13 +337,13 @@ impl Resolver {
     }
 
     fn declare_user(&mut self, u: &ast::User) {
-        let email = u.email.node.to_lowercase();
-        if let Some(&id) = self.model.names.users.get(&email) {
-            let first = self.model[id].span;
+        if let Some(id) = self.model.user(&u.email.node) {
+            let first = &self.model[id];
             self.diags
-                .push(duplicate("user", &email, u.email.span, first));
+                .push(duplicate("user", &first.email, u.email.span, first.span));
             return;
         }
+        let email = u.email.node.as_str().to_lowercase();
         self.add_user(email, u.name.clone(), u.email.span, true);
     }
 
@@ -370,7 +370,7 @@ impl Resolver {
     fn user_for(&mut self, email: &ast::Name) -> UserId {
         match self.model.user(&email.node) {
             Some(id) => id,
-            None => self.add_user(email.node.to_lowercase(), None, email.span, false),
+            None => self.add_user(email.node.as_str().to_lowercase(), None, email.span, false),
         }
     }
 
@@ -390,7 +390,7 @@ impl Resolver {
         self.model.names.resources.insert(key, id);
         self.model.resources.push(Resource {
             kind,
-            key: r.key.node.clone(),
+            key: r.key.node.to_string(),
             title: r.title.clone(),
             span: r.key.span,
             shares: vec![],
@@ -400,7 +400,7 @@ impl Resolver {
     // ------------------------------------------------------------ lookups
 
     fn kind(&mut self, name: &ast::Name) -> Option<KindId> {
-        if let Some(&k) = self.model.names.kinds.get(&name.node) {
+        if let Some(&k) = self.model.names.kinds.get(name.node.as_str()) {
             return Some(k);
         }
         let m = &self.model;
@@ -440,7 +440,7 @@ impl Resolver {
     }
 
     fn role(&mut self, name: &ast::Name) -> Option<RoleId> {
-        if let Some(&r) = self.model.names.roles.get(&name.node) {
+        if let Some(&r) = self.model.names.roles.get(name.node.as_str()) {
             return Some(r);
         }
         let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
@@ -456,7 +456,7 @@ impl Resolver {
     }
 
     fn team(&mut self, name: &ast::Name) -> Option<TeamId> {
-        if let Some(&t) = self.model.names.teams.get(&name.node) {
+        if let Some(&t) = self.model.names.teams.get(name.node.as_str()) {
             return Some(t);
         }
         let fallback = format!("declare it with `team {}`", name.node);
@@ -472,7 +472,7 @@ impl Resolver {
     }
 
     fn permission(&mut self, name: &ast::Name) -> Option<PermId> {
-        if let Some(&p) = self.model.names.perms.get(&name.node) {
+        if let Some(&p) = self.model.names.perms.get(name.node.as_str()) {
             return Some(p);
         }
         let fallback = format!("declare it with `permission {} on …`", name.node);
@@ -534,7 +534,7 @@ impl Resolver {
 
     fn scope_error(&mut self, name: &ast::Name, error: ScopeError) {
         let (kind, key) = name.node.split_once('/').unwrap_or((&name.node, ""));
-        let key_name = || ast::Name::new(key.to_string(), name.span);
+        let key_name = || ast::Name::new(key.into(), name.span);
         match error {
             ScopeError::Malformed => self.diags.push(
                 Diagnostic::new(
@@ -549,7 +549,7 @@ impl Resolver {
                 self.team(&key_name());
             }
             ScopeError::UnknownKind => {
-                self.kind(&ast::Name::new(kind.to_string(), name.span));
+                self.kind(&ast::Name::new(kind.into(), name.span));
             }
             ScopeError::UnknownResource => {
                 let kind_id = self.model.names.kinds.get(kind).copied();
@@ -592,7 +592,7 @@ impl Resolver {
             if !text.contains('/') {
                 self.scope_error(name, ScopeError::Malformed);
             } else {
-                self.kind(&ast::Name::new(kind_part.to_string(), name.span));
+                self.kind(&ast::Name::new(kind_part.into(), name.span));
             }
             return None;
         }
@@ -650,7 +650,7 @@ impl Resolver {
     }
 
     fn resolve_role(&mut self, r: &ast::Role) {
-        let Some(&id) = self.model.names.roles.get(&r.key.node) else {
+        let Some(&id) = self.model.names.roles.get(r.key.node.as_str()) else {
             return;
         };
         if self.model[id].span != r.key.span {
@@ -667,7 +667,7 @@ impl Resolver {
             if let Some(perms) = self.permission_pattern(pattern) {
                 perms.iter().for_each(|&p| direct.insert(p));
                 grants.push(Grant {
-                    pattern: pattern.node.clone(),
+                    pattern: pattern.node.to_string(),
                     perms,
                     span: pattern.span,
                 });
@@ -693,7 +693,7 @@ impl Resolver {
 
     /// `key` is scratch space for the resource's `KIND/KEY`.
     fn resolve_shares(&mut self, r: &ast::Resource, key: &mut String) {
-        let Some(kind) = self.model.names.kinds.get(&r.kind.node).copied() else {
+        let Some(kind) = self.model.names.kinds.get(r.kind.node.as_str()).copied() else {
             return;
         };
         key.clear();
@@ -872,8 +872,8 @@ impl Resolver {
         for email in admins {
             members.push(PendingMember {
                 email,
-                team: Cow::Owned(ast::Name::new(admin_key.to_string(), email.span)),
-                role: Cow::Owned(ast::Name::new("admin".to_string(), email.span)),
+                team: Cow::Owned(ast::Name::new(admin_key.into(), email.span)),
+                role: Cow::Owned(ast::Name::new("admin".into(), email.span)),
                 span: email.span,
                 source: MemberSource::Admins,
             });
@@ -992,7 +992,7 @@ impl Resolver {
             }
             lines.push(TestLine {
                 expect: line.expect,
-                user: line.user.node.to_lowercase(),
+                user: line.user.node.as_str().to_lowercase(),
                 perm,
                 scope,
                 to,
@@ -1000,7 +1000,7 @@ impl Resolver {
             });
         }
         self.model.tests.push(Test {
-            name: t.name.node.clone(),
+            name: t.name.node.to_string(),
             span: t.name.span,
             lines,
         });
@@ -1055,7 +1055,7 @@ impl Resolver {
             }
         }
         self.model.invariants.push(Invariant {
-            name: inv.name.node.clone(),
+            name: inv.name.node.to_string(),
             span: inv.name.span,
             rules,
         });

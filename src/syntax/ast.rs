@@ -1,6 +1,8 @@
 //! The spanned AST: names as written, each with the span it came from. It may
 //! be invalid (unknown names, duplicates); resolution checks it.
 
+use compact_str::CompactString;
+
 use crate::source::Span;
 
 /// A value with the span it was written at. Equality ignores the span.
@@ -22,7 +24,10 @@ impl<T> Spanned<T> {
     }
 }
 
-pub type Name = Spanned<String>;
+/// A name as written. Most names are short (`team-12`, `power_user`,
+/// `ana@acme.com`) and are stored inline, without an allocation each: a
+/// large org is millions of them.
+pub type Name = Spanned<CompactString>;
 
 #[derive(Clone, Debug, Default)]
 pub struct File {

@@ -67,7 +67,7 @@ impl Ctx {
     }
 
     fn name(&self, pair: &Pair) -> Name {
-        Spanned::new(pair.as_str().to_string(), self.span(pair))
+        Spanned::new(pair.as_str().into(), self.span(pair))
     }
 
     /// The grammar and this file disagree: a bug, reported rather than a panic.
@@ -192,7 +192,7 @@ impl Ctx {
         let span = self.span(&pair);
         let mut key = None;
         let mut role = ast::Role {
-            key: Spanned::new(String::new(), span),
+            key: Spanned::new(Default::default(), span),
             title: None,
             includes: vec![],
             grants: vec![],
@@ -239,7 +239,7 @@ impl Ctx {
                         "expected `name@domain`",
                     ));
                 }
-                Ok(Spanned::new(email, self.span(&pair)))
+                Ok(Spanned::new(email.into(), self.span(&pair)))
             }
             _ => Err(self.unexpected(&pair)),
         }
@@ -362,7 +362,9 @@ impl Ctx {
         let mut lines = Vec::new();
         for pair in pair.into_inner() {
             match pair.as_rule() {
-                Rule::string => name = Some(Spanned::new(parse_string(&pair), self.span(&pair))),
+                Rule::string => {
+                    name = Some(Spanned::new(parse_string(&pair).into(), self.span(&pair)))
+                }
                 Rule::test_line => lines.push(self.parse_test_line(pair)?),
                 Rule::kw_item => {}
                 _ => return Err(self.unexpected(&pair)),
@@ -413,7 +415,9 @@ impl Ctx {
         let mut rules = Vec::new();
         for pair in pair.into_inner() {
             match pair.as_rule() {
-                Rule::string => name = Some(Spanned::new(parse_string(&pair), self.span(&pair))),
+                Rule::string => {
+                    name = Some(Spanned::new(parse_string(&pair).into(), self.span(&pair)))
+                }
                 Rule::only_team
                 | Rule::only_role
                 | Rule::nobody

@@ -84,7 +84,7 @@ impl Scanner<'_> {
 
     fn name(&self, (start, end): (usize, usize)) -> Name {
         Spanned::new(
-            self.text[start..end].to_string(),
+            self.text[start..end].into(),
             Span::new(self.file, start, end),
         )
     }
