@@ -156,47 +156,23 @@ const TOKENS: &[&str] = &[
     "\u{feff}",
 ];
 
+/// The bulk items, a `~` where trivia goes between two tokens.
+const ITEMS: [&str; 3] = [
+    "user~a@b.com~\"A\"~{~in~t~as~r~}",
+    "team~t~{~member~c@d~as~r~}",
+    "use_case~u~{~share~t~as~r~owner~share~v~as~w~}",
+];
+
 /// One bulk item, with the trivia between its tokens chosen by the caller.
 fn item(kind: usize, gaps: &[&str]) -> String {
-    let g = |i: usize| gaps[i % gaps.len()];
-    match kind % 3 {
-        0 => format!(
-            "user{}a@b.com{}\"A\"{}{{{}in{}t{}as{}r{}}}",
-            g(0),
-            g(1),
-            g(2),
-            g(3),
-            g(4),
-            g(5),
-            g(6),
-            g(7)
-        ),
-        1 => format!(
-            "team{}t{}{{{}member{}c@d{}as{}r{}}}",
-            g(0),
-            g(1),
-            g(2),
-            g(3),
-            g(4),
-            g(5),
-            g(6)
-        ),
-        _ => format!(
-            "use_case{}u{}{{{}share{}t{}as{}r{}owner{}share{}v{}as{}w{}}}",
-            g(0),
-            g(1),
-            g(2),
-            g(3),
-            g(4),
-            g(5),
-            g(6),
-            g(7),
-            g(8),
-            g(9),
-            g(10),
-            g(11)
-        ),
+    let mut out = String::new();
+    for (i, token) in ITEMS[kind % ITEMS.len()].split('~').enumerate() {
+        if i > 0 {
+            out.push_str(gaps[(i - 1) % gaps.len()]);
+        }
+        out.push_str(token);
     }
+    out
 }
 
 const GAPS: &[&str] = &["", " ", "\n", "\t", "\r", "# c\n", " # c\r\n  "];
