@@ -53,7 +53,7 @@ fn bundle_path(size: &str) -> std::path::PathBuf {
 fn parent(size: &str, n: usize) {
     let org = orgen::generate(orgen::Size::named(size).unwrap(), 42);
     let queries = org.queries(n, 42);
-    let policy = rolegraph::Policy::from_sources(sources(&org.files())).unwrap();
+    let policy = rolegraph::Policy::from_sources(orgen::sources(&org)).unwrap();
     std::fs::write(bundle_path(size), policy.to_bundle().unwrap()).unwrap();
     drop((org, policy));
     let exe = std::env::current_exe().unwrap();
@@ -195,18 +195,13 @@ type Run = (Duration, Vec<bool>, (f64, f64), (f64, f64));
 
 // ------------------------------------------------------------------ rolegraph
 
-fn sources(files: &[(String, String)]) -> rolegraph::source::Sources {
-    let mut sources = rolegraph::source::Sources::default();
-    for (name, text) in files {
-        sources.add(name.as_str(), text);
-    }
-    sources
-}
-
 fn run_rolegraph(org: &Org, queries: &[Query]) -> Run {
     let files = org.files();
     let t = Instant::now();
-    let sources = sources(&files);
+    let mut sources = rolegraph::source::Sources::default();
+    for (name, text) in &files {
+        sources.add(name.as_str(), text);
+    }
     drop(files);
     let policy = rolegraph::Policy::from_sources(sources).unwrap();
     answer_rolegraph(&policy, t.elapsed(), queries)
