@@ -354,7 +354,7 @@ impl Org {
             let shared = &by_team[team];
             let q = match rng.below(10) {
                 // A permission of the member's role, on a use case shared with the team.
-                0..=2 if !shared.is_empty() => {
+                0 | 1 if !shared.is_empty() => {
                     let perms = role_perms(role);
                     let perm = perms[rng.below(perms.len())];
                     let r = shared[rng.below(shared.len())];
@@ -383,7 +383,7 @@ impl Org {
                     }
                 }
                 // Right user, wrong use case.
-                3 | 4 => Query {
+                2..=4 => Query {
                     user,
                     permission: USE_CASE_PERMS[rng.below(9)],
                     scope: uc(rng.below(self.use_cases.len())),
@@ -459,7 +459,6 @@ pub fn write_dir(org: &Org, dir: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The org's policy as in-memory sources.
 /// The org with 1% of its memberships given another role (every 100th one
 /// outside the admin team, to the next member role): a change to `diff`.
 pub fn one_percent_changed(org: &Org) -> Org {
@@ -476,6 +475,7 @@ pub fn one_percent_changed(org: &Org) -> Org {
     changed
 }
 
+/// The org's policy as in-memory sources.
 pub fn sources(org: &Org) -> rolegraph::source::Sources {
     let mut sources = rolegraph::source::Sources::default();
     for (name, text) in org.files() {
