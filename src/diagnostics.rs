@@ -23,7 +23,7 @@ macro_rules! codes {
     ($( $variant:ident => $severity:ident, $code:literal, $what:literal; )*) => {
         /// Every diagnostic rolegraph emits. The string codes are stable: CI
         /// configurations and editors match on them.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum Code { $($variant),* }
 
         impl Code {
@@ -80,14 +80,14 @@ impl fmt::Display for Code {
 }
 
 /// A labelled place in the source.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     pub span: Span,
     pub text: String,
 }
 
 /// One error or warning. The first label is the primary location.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub code: Code,
     pub message: String,

@@ -71,10 +71,12 @@ impl Policy {
         Ok(Policy::from_bundle(&bytes).map_err(bundle_error)?)
     }
 
-    /// A policy saved by [`Policy::to_bundle`]: checked when it was saved,
-    /// so it has no warnings here.
+    /// A policy saved by [`Policy::to_bundle`], with the warnings it had.
     pub fn from_bundle(bytes: &[u8]) -> Result<Policy, BundleError> {
-        let mut model = bundle::read(bytes)?;
+        let bundle::Saved {
+            mut model,
+            warnings,
+        } = bundle::read(bytes)?;
         let (names, matrix) = std::thread::scope(|scope| {
             let names = scope.spawn(|| resolve::Names::index(&model));
             let matrix = compile::compile(&model);
@@ -84,13 +86,13 @@ impl Policy {
         Ok(Policy {
             model,
             matrix,
-            warnings: Vec::new(),
+            warnings,
         })
     }
 
     /// This policy saved for fast loading.
     pub fn to_bundle(&self) -> Result<Vec<u8>, BundleError> {
-        bundle::write(&self.model)
+        bundle::write(&self.model, &self.warnings)
     }
 
     /// Checks and compiles in-memory sources.
@@ -241,7 +243,8 @@ impl Policy {
 /// What a writer of UTF-8 wrote into memory, as a string.
 fn written(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
     let mut bytes = Vec::new();
-    // Writing into a Vec fails only when memory runs out, which aborts.
+    // Writing into a Vec fails only when memory runs out, which aborts; the
+    // writers write UTF-8, so the lossy branch is never taken.
     let _ = write(&mut bytes);
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

@@ -21,17 +21,44 @@ fn rolegraph(policy: &Path) -> Command {
     cmd
 }
 
-/// The shipped policies compiled into a bundle in a fresh directory.
-fn bundle() -> (tempfile::TempDir, PathBuf) {
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// In a fresh directory: `policy/`, the shipped policies plus an empty team
+/// (so that it has a warning), and `org.bundle` compiled from it.
+struct Compiled {
+    _dir: tempfile::TempDir,
+    policy: PathBuf,
+    bundle: PathBuf,
+}
+
+fn bundle() -> Compiled {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("org.bundle");
-    rolegraph(Path::new(POLICIES))
+    let policy = dir.path().join("policy");
+    copy_dir(Path::new(POLICIES), &policy);
+    std::fs::write(policy.join("lonely.policy"), "team lonely \"Lonely\"\n").unwrap();
+    let bundle = dir.path().join("org.bundle");
+    rolegraph(&policy)
         .args(["compile", "--format", "bundle", "-o"])
-        .arg(&path)
+        .arg(&bundle)
         .assert()
         .code(0)
         .stdout("");
-    (dir, path)
+    Compiled {
+        _dir: dir,
+        policy,
+        bundle,
+    }
 }
 
 fn shipped() -> Policy {
@@ -40,7 +67,8 @@ fn shipped() -> Policy {
 
 #[test]
 fn a_bundle_answers_every_query_command_as_the_policy_does() {
-    let (_dir, bundle) = bundle();
+    let compiled = bundle();
+    let (policy, bundle) = (&compiled.policy, &compiled.bundle);
     let commands: &[&[&str]] = &[
         &[
             "can",
@@ -96,8 +124,8 @@ fn a_bundle_answers_every_query_command_as_the_policy_does() {
         ],
     ];
     for args in commands {
-        let from_text = rolegraph(Path::new(POLICIES)).args(*args).output().unwrap();
-        let from_bundle = rolegraph(&bundle).args(*args).output().unwrap();
+        let from_text = rolegraph(policy).args(*args).output().unwrap();
+        let from_bundle = rolegraph(bundle).args(*args).output().unwrap();
         assert_eq!(
             from_bundle.status.code(),
             from_text.status.code(),
@@ -130,8 +158,8 @@ fn a_bundle_answers_every_query_command_as_the_policy_does() {
             .unwrap()
             .stdout
     };
-    let from_bundle = answers(&bundle);
-    assert_eq!(from_bundle, answers(Path::new(POLICIES)));
+    let from_bundle = answers(bundle);
+    assert_eq!(from_bundle, answers(policy));
     assert!(String::from_utf8_lossy(&from_bundle).starts_with("{\"decision\":\"allow\"}\n"));
 }
 
@@ -147,10 +175,10 @@ fn the_same_policy_gives_the_same_bundle_bytes() {
 
 #[test]
 fn a_damaged_or_foreign_bundle_is_refused_with_exit_2() {
-    let (dir, bundle) = bundle();
-    let bytes = std::fs::read(&bundle).unwrap();
+    let compiled = bundle();
+    let bytes = std::fs::read(&compiled.bundle).unwrap();
     let write = |name: &str, bytes: &[u8]| {
-        let path = dir.path().join(name);
+        let path = compiled.policy.with_file_name(name);
         std::fs::write(&path, bytes).unwrap();
         path
     };
@@ -158,9 +186,12 @@ fn a_damaged_or_foreign_bundle_is_refused_with_exit_2() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 1;
     let truncated = &bytes[..bytes.len() - 100];
-    let other_version = String::from_utf8_lossy(&bytes)
-        .replacen(env!("CARGO_PKG_VERSION"), "0.0.0-other", 1)
-        .into_bytes();
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let at = bytes
+        .windows(version.len())
+        .position(|w| w == version)
+        .unwrap();
+    let other_version = [&bytes[..at], b"0.0.0-other", &bytes[at + version.len()..]].concat();
     for (path, says) in [
         (write("flipped.bundle", &flipped), "damaged"),
         (write("truncated.bundle", truncated), "damaged"),
@@ -186,9 +217,9 @@ fn a_damaged_or_foreign_bundle_is_refused_with_exit_2() {
 
 #[test]
 fn text_commands_say_a_bundle_is_not_policy_text() {
-    let (_dir, bundle) = bundle();
+    let compiled = bundle();
     for command in ["validate", "fmt"] {
-        rolegraph(&bundle)
+        rolegraph(&compiled.bundle)
             .arg(command)
             .assert()
             .code(2)
@@ -199,6 +230,18 @@ fn text_commands_say_a_bundle_is_not_policy_text() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("-o FILE"));
+}
+
+/// Looking for a bundle's header must not use up a piped policy.
+#[test]
+fn a_piped_policy_is_read_whole() {
+    let text = std::fs::read_to_string(Path::new(POLICIES).join("adaptive.policy")).unwrap();
+    rolegraph(Path::new("/dev/stdin"))
+        .args(["can", "nobody@acme.com", "use_case:read", "team/admin"])
+        .write_stdin(text)
+        .assert()
+        .code(1)
+        .stdout("deny\n");
 }
 
 /// A bundle does not save the name tables; `Names::index` rebuilds them from
@@ -244,6 +287,6 @@ proptest! {
         let mut changed = bytes.clone();
         changed[at.index(bytes.len())] ^= xor;
         let err = Policy::from_bundle(&changed).unwrap_err();
-        prop_assert!(matches!(err, BundleError::Damaged | BundleError::OtherVersion(_)));
+        prop_assert!(matches!(err, BundleError::Damaged | BundleError::OtherVersion(..)));
     }
 }

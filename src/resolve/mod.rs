@@ -148,9 +148,8 @@ fn unknown<'a>(
     .with_help(help)
 }
 
-/// Memberships as written, before conflicts are checked.
-/// A membership as written, borrowed from the AST (the admins' team and
-/// role are made up for them).
+/// A membership as written, before conflicts are checked, borrowed from the
+/// AST (the admins' team and role are made up for them).
 struct PendingMember<'a> {
     email: &'a ast::Name,
     team: Cow<'a, ast::Name>,
