@@ -66,7 +66,7 @@ fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
 pub enum BundleError {
     #[error("it was built by rolegraph {0}, and this is rolegraph {1}: rebuild it with `rolegraph compile --format bundle -o FILE`")]
     OtherVersion(String, String),
-    #[error("it is damaged (its checksum does not match): rebuild it with `rolegraph compile --format bundle -o FILE`")]
+    #[error("it is damaged (cut short, or changed since it was written): rebuild it with `rolegraph compile --format bundle -o FILE`")]
     Damaged,
     #[error("it could not be written: {0}")]
     Encode(String),
