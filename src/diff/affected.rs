@@ -11,10 +11,14 @@
 //! these changed for has the same rows in both policies. When in doubt this
 //! includes more: the test suite checks it against the full expansion.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use super::NEW_LOGIN;
-use crate::resolve::{Model, Scope};
+use crate::resolve::{Model, NameMap};
+
+type NameSet<T> = std::collections::HashSet<T, rustc_hash::FxBuildHasher>;
+/// A resource by name: (kind key, key).
+type ResourceName<'a> = (&'a str, &'a str);
 
 /// How a permission is declared, as far as rows are concerned (not its
 /// description, nor `target team`, which only a query checks).
@@ -29,13 +33,13 @@ struct PermDecl<'a> {
 /// One policy, read by name.
 struct Side<'a> {
     model: &'a Model,
-    perms: HashMap<&'a str, PermDecl<'a>>,
+    perms: NameMap<&'a str, PermDecl<'a>>,
     /// Effective permission names per role key.
-    roles: HashMap<&'a str, BTreeSet<&'a str>>,
-    /// Per team key: (resource scope, share role key, owner), sorted.
-    shares: HashMap<&'a str, Vec<(String, &'a str, bool)>>,
+    roles: NameMap<&'a str, BTreeSet<&'a str>>,
+    /// Per team key: (resource, share role key, owner), sorted.
+    shares: NameMap<&'a str, Vec<(ResourceName<'a>, &'a str, bool)>>,
     teams: BTreeSet<&'a str>,
-    resources: BTreeSet<String>,
+    resources: BTreeSet<ResourceName<'a>>,
     admin_team: Option<&'a str>,
 }
 
@@ -67,18 +71,18 @@ impl<'a> Side<'a> {
                 (r.key.as_str(), perms)
             })
             .collect();
-        let mut shares: HashMap<&str, Vec<(String, &str, bool)>> = HashMap::new();
+        let mut shares: NameMap<&str, Vec<(ResourceName, &str, bool)>> = NameMap::default();
         let mut resources = BTreeSet::new();
-        for rid in model.resource_ids() {
-            let scope = model.scope_name(Scope::Resource(rid));
-            for s in &model[rid].shares {
+        for r in &model.resources {
+            let resource = (model[r.kind].key.as_str(), r.key.as_str());
+            for s in &r.shares {
                 shares.entry(model[s.team].key.as_str()).or_default().push((
-                    scope.clone(),
+                    resource,
                     model[s.role].key.as_str(),
                     s.owner,
                 ));
             }
-            resources.insert(scope);
+            resources.insert(resource);
         }
         for list in shares.values_mut() {
             list.sort();
@@ -120,12 +124,12 @@ impl<'a> Side<'a> {
 pub fn affected_subjects(old: &Model, new: &Model) -> BTreeSet<String> {
     let (a, b) = (Side::new(old), Side::new(new));
 
-    let changed_perms: HashSet<&str> = union(a.perms.keys(), b.perms.keys())
+    let changed_perms: NameSet<&str> = union(a.perms.keys(), b.perms.keys())
         .filter(|p| a.perms.get(p) != b.perms.get(p))
         .collect();
     // A role whose permissions changed, or holds a permission declared
     // differently, gives its holders (and share caps at it) different rows.
-    let changed_roles: HashSet<&str> = union(a.roles.keys(), b.roles.keys())
+    let changed_roles: NameSet<&str> = union(a.roles.keys(), b.roles.keys())
         .filter(|r| {
             let (x, y) = (a.roles.get(r), b.roles.get(r));
             x != y
@@ -136,7 +140,7 @@ pub fn affected_subjects(old: &Model, new: &Model) -> BTreeSet<String> {
         })
         .collect();
 
-    let mut changed_teams: HashSet<&str> = union(a.shares.keys(), b.shares.keys())
+    let mut changed_teams: NameSet<&str> = union(a.shares.keys(), b.shares.keys())
         .filter(|t| a.shares.get(t) != b.shares.get(t))
         .collect();
     for side in [&a, &b] {

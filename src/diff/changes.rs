@@ -3,12 +3,12 @@
 //! shares, and `auth`. Compared by name; where a definition is written (file,
 //! line, order) does not count.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hash;
 
 use serde::Serialize;
 
-use crate::resolve::{Model, Scope};
+use crate::resolve::{Model, NameMap};
 
 /// One changed definition.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,8 +58,8 @@ pub fn changes(old: &Model, new: &Model) -> Vec<Change> {
     compare(&mut out, "team", teams(old), teams(new));
     members(&mut out, old, new);
     users(&mut out, old, new);
-    compare(&mut out, "resource", resources(old), resources(new));
-    compare(&mut out, "share", shares(old), shares(new));
+    resources(&mut out, old, new);
+    shares(&mut out, old, new);
     auth(&mut out, old, new);
     out
 }
@@ -189,8 +189,8 @@ fn teams(m: &Model) -> BTreeMap<String, String> {
 /// The entries two maps disagree on, sorted by key. The maps borrow from the
 /// models, so the many members and users of a large org cost no formatting.
 fn differences<'m, K, V>(
-    old: &'m HashMap<K, V>,
-    new: &'m HashMap<K, V>,
+    old: &'m NameMap<K, V>,
+    new: &'m NameMap<K, V>,
 ) -> Vec<(&'m K, Option<&'m V>, Option<&'m V>)>
 where
     K: Hash + Eq + Ord,
@@ -222,7 +222,7 @@ fn change_kind<V>(old: Option<V>, new: Option<V>) -> &'static str {
 
 fn members(out: &mut Vec<Change>, old: &Model, new: &Model) {
     // (email, team) -> role
-    fn map(m: &Model) -> HashMap<(&str, &str), &str> {
+    fn map(m: &Model) -> NameMap<(&str, &str), &str> {
         m.teams
             .iter()
             .flat_map(|t| {
@@ -247,7 +247,7 @@ fn members(out: &mut Vec<Change>, old: &Model, new: &Model) {
 }
 
 fn users(out: &mut Vec<Change>, old: &Model, new: &Model) {
-    fn map(m: &Model) -> HashMap<&str, Option<&str>> {
+    fn map(m: &Model) -> NameMap<&str, Option<&str>> {
         m.users
             .iter()
             .map(|u| (u.email.as_str(), u.name.as_deref()))
@@ -268,28 +268,65 @@ fn users(out: &mut Vec<Change>, old: &Model, new: &Model) {
     }
 }
 
-fn resources(m: &Model) -> BTreeMap<String, String> {
-    m.resource_ids()
-        .map(|r| {
-            let title = quoted(&m[r].title).trim_start().to_string();
-            (m.scope_name(Scope::Resource(r)), title)
-        })
-        .collect()
+/// Changes named by their scope (`KIND/KEY …`), sorted by that name as
+/// written, as every other item's are.
+fn push_by_name(out: &mut Vec<Change>, mut changes: Vec<Change>) {
+    changes.sort_by(|a, b| a.name.cmp(&b.name));
+    out.extend(changes);
 }
 
-fn shares(m: &Model) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for r in m.resource_ids() {
-        let scope = m.scope_name(Scope::Resource(r));
-        for s in &m[r].shares {
-            let owner = if s.owner { " owner" } else { "" };
-            out.insert(
-                format!("{scope} with {}", m[s.team].key),
-                format!("as {}{owner}", m[s.role].key),
-            );
-        }
+fn resources(out: &mut Vec<Change>, old: &Model, new: &Model) {
+    // (kind, key) -> title
+    fn map(m: &Model) -> NameMap<(&str, &str), Option<&str>> {
+        m.resources
+            .iter()
+            .map(|r| ((m[r.kind].key.as_str(), r.key.as_str()), r.title.as_deref()))
+            .collect()
     }
-    out
+    let (a, b) = (map(old), map(new));
+    let text = |title: &Option<&str>| title.map(|t| format!("{t:?}")).unwrap_or_default();
+    let changes = differences(&a, &b)
+        .into_iter()
+        .map(|((kind, key), o, n)| {
+            Change::new(
+                "resource",
+                format!("{kind}/{key}"),
+                o.map(text),
+                n.map(text),
+            )
+        })
+        .collect();
+    push_by_name(out, changes);
+}
+
+fn shares(out: &mut Vec<Change>, old: &Model, new: &Model) {
+    // (kind, key, team) -> (role, owner)
+    fn map(m: &Model) -> NameMap<(&str, &str, &str), (&str, bool)> {
+        m.resources
+            .iter()
+            .flat_map(|r| {
+                r.shares.iter().map(move |s| {
+                    let key = (
+                        m[r.kind].key.as_str(),
+                        r.key.as_str(),
+                        m[s.team].key.as_str(),
+                    );
+                    (key, (m[s.role].key.as_str(), s.owner))
+                })
+            })
+            .collect()
+    }
+    let (a, b) = (map(old), map(new));
+    let text =
+        |&(role, owner): &(&str, bool)| format!("as {role}{}", if owner { " owner" } else { "" });
+    let changes = differences(&a, &b)
+        .into_iter()
+        .map(|((kind, key, team), o, n)| {
+            let name = format!("{kind}/{key} with {team}");
+            Change::new("share", name, o.map(text), n.map(text))
+        })
+        .collect();
+    push_by_name(out, changes);
 }
 
 fn auth(out: &mut Vec<Change>, old: &Model, new: &Model) {
