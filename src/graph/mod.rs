@@ -96,18 +96,18 @@ fn ids<'a>(prefix: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
 
 /// Roles reachable from `start` along includes (`down`) or against them.
 fn closure(model: &Model, start: RoleId, down: bool) -> BTreeSet<RoleId> {
+    // The include edges in the direction walked, built once.
+    let mut next: Vec<Vec<RoleId>> = vec![Vec::new(); model.roles.len()];
+    for r in model.role_ids() {
+        for &(included, _) in &model[r].includes {
+            let (from, to) = if down { (r, included) } else { (included, r) };
+            next[from.index()].push(to);
+        }
+    }
     let mut seen = BTreeSet::from([start]);
     let mut stack = vec![start];
     while let Some(r) = stack.pop() {
-        let next: Vec<RoleId> = if down {
-            model[r].includes.iter().map(|&(i, _)| i).collect()
-        } else {
-            model
-                .role_ids()
-                .filter(|&o| model[o].includes.iter().any(|&(i, _)| i == r))
-                .collect()
-        };
-        for n in next {
+        for &n in &next[r.index()] {
             if seen.insert(n) {
                 stack.push(n);
             }
