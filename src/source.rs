@@ -48,19 +48,25 @@ impl Span {
 pub struct SourceFile {
     /// The path as shown to users (relative to the policy root where possible).
     pub name: String,
+    /// The text, without a leading byte-order mark.
     pub text: Arc<str>,
+    /// Whether the file started with a byte-order mark.
+    pub bom: bool,
     line_starts: Vec<u32>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: &str) -> Self {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let without_bom = text.strip_prefix('\u{feff}');
+        let bom = without_bom.is_some();
+        let text = without_bom.unwrap_or(text);
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
             .collect();
         SourceFile {
             name: name.into(),
             text: Arc::from(text),
+            bom,
             line_starts,
         }
     }

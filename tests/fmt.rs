@@ -231,6 +231,29 @@ fn check_then_write_then_check() {
     assert_eq!(value["changed"], serde_json::json!([]));
 }
 
+/// A formatted file that starts with a byte-order mark still changes: `fmt`
+/// drops the mark.
+#[test]
+fn a_byte_order_mark_is_a_change_and_fmt_drops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("org.policy");
+    let formatted =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/adaptive.policy"))
+            .unwrap();
+    std::fs::write(&file, [b"\xef\xbb\xbf".as_slice(), &formatted].concat()).unwrap();
+    rolegraph(dir.path())
+        .args(["fmt", "--check"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("org.policy"));
+    rolegraph(dir.path()).arg("fmt").assert().code(0);
+    assert_eq!(std::fs::read(&file).unwrap(), formatted);
+    rolegraph(dir.path())
+        .args(["fmt", "--check"])
+        .assert()
+        .code(0);
+}
+
 #[test]
 fn a_file_that_does_not_parse_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();

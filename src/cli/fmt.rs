@@ -12,11 +12,9 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
     let mut refused = Vec::new();
     let mut unparsed = 0;
     for (id, file) in sources.iter() {
-        // The file as it is on disk (the sources dropped a BOM, which `fmt` drops too).
-        let on_disk = std::fs::read_to_string(&file.name)
-            .map_err(|e| usage_error(format!("cannot read `{}`: {e}", file.name)))?;
         match format_policy(id, &file.text) {
-            Ok(formatted) if formatted != on_disk => {
+            // `fmt` drops a byte-order mark, so a file that had one changes.
+            Ok(formatted) if file.bom || formatted != *file.text => {
                 if !check {
                     std::fs::write(&file.name, &formatted)
                         .map_err(|e| usage_error(format!("cannot write `{}`: {e}", file.name)))?;
