@@ -75,7 +75,7 @@ pub enum BundleError {
 /// Whether the file at `path` is a bundle: a regular file (not a directory,
 /// and not a pipe, whose first bytes a look would use up) that starts like
 /// one. Unreadable files are left to the loader to report.
-pub fn is_bundle_file(path: &std::path::Path) -> bool {
+pub(crate) fn is_bundle_file(path: &std::path::Path) -> bool {
     use std::io::Read;
     let mut head = [0; MAGIC.len()];
     std::fs::metadata(path).is_ok_and(|m| m.is_file())

@@ -57,9 +57,13 @@ impl Policy {
     /// Reads, checks and compiles a `.policy` file or a directory of them;
     /// or loads a bundle (`compile --format bundle`).
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        if !bundle::is_bundle_file(path) {
-            return Policy::from_sources(Sources::load(path)?);
+        match Sources::load(path) {
+            Err(LoadError::IsBundle(_)) => Ok(Policy::load_bundle(path)?),
+            sources => Policy::from_sources(sources?),
         }
+    }
+
+    fn load_bundle(path: &Path) -> Result<Policy, LoadError> {
         let bundle_error = |source| LoadError::Bundle {
             path: path.display().to_string(),
             source,
@@ -68,7 +72,7 @@ impl Policy {
             path: path.display().to_string(),
             source,
         })?;
-        Ok(Policy::from_bundle(&bytes).map_err(bundle_error)?)
+        Policy::from_bundle(&bytes).map_err(bundle_error)
     }
 
     /// A policy saved by [`Policy::to_bundle`], with the warnings it had.

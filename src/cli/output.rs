@@ -89,17 +89,18 @@ pub fn until_exit<T>(value: T) -> &'static T {
 /// Loads the policy for a query command. A policy with errors prints them and
 /// exits 1; warnings are left to `validate`.
 pub fn load_policy(cli: &Cli) -> Result<&'static Policy, Exit> {
-    let policy = if crate::bundle::is_bundle_file(&cli.policy) {
-        Policy::load(&cli.policy).map_err(usage_error)?
-    } else {
-        policy_from_sources(cli, load_sources(cli)?)?
-    };
-    Ok(until_exit(policy))
+    checked(cli, Policy::load(&cli.policy)).map(until_exit)
 }
 
 /// Checks and compiles sources already read; errors as for [`load_policy`].
 pub fn policy_from_sources(cli: &Cli, sources: Sources) -> Result<Policy, Exit> {
-    match Policy::from_sources(sources) {
+    checked(cli, Policy::from_sources(sources))
+}
+
+/// A loaded policy, or its errors printed (exit 1) or why it could not be
+/// read (exit 2).
+fn checked(cli: &Cli, loaded: Result<Policy, PolicyError>) -> Result<Policy, Exit> {
+    match loaded {
         Ok(p) => Ok(p),
         Err(PolicyError::Load(e)) => Err(usage_error(e)),
         Err(PolicyError::Invalid {
