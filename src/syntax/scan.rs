@@ -182,16 +182,23 @@ impl Scanner<'_> {
         }
     }
 
+    /// `KEYWORD WHO as ROLE`, a membership line, `WHO` read by `who`.
+    fn as_role(
+        &mut self,
+        keyword: &str,
+        who: fn(&mut Self) -> Option<Name>,
+    ) -> Option<(Name, Name)> {
+        self.keyword(keyword)?;
+        let who = who(self)?;
+        self.keyword("as")?;
+        Some((who, self.key()?))
+    }
+
     /// `user EMAIL "Name" { in TEAM as ROLE … }`
     fn user(&mut self) -> Option<ast::User> {
         let email = self.email()?;
         let name = self.title()?;
-        let teams = self.body(|s| {
-            s.keyword("in")?;
-            let team = s.key()?;
-            s.keyword("as")?;
-            Some((team, s.key()?))
-        })?;
+        let teams = self.body(|s| s.as_role("in", Self::key))?;
         Some(ast::User { email, name, teams })
     }
 
@@ -199,12 +206,7 @@ impl Scanner<'_> {
     fn team(&mut self) -> Option<ast::Team> {
         let key = self.key()?;
         let title = self.title()?;
-        let members = self.body(|s| {
-            s.keyword("member")?;
-            let email = s.email()?;
-            s.keyword("as")?;
-            Some((email, s.key()?))
-        })?;
+        let members = self.body(|s| s.as_role("member", Self::email))?;
         Some(ast::Team {
             key,
             title,
