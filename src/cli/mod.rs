@@ -204,17 +204,27 @@ pub fn run(cli: &Cli) -> Exit {
             ..
         } => query::can(
             cli,
-            user.as_deref().unwrap_or_default(),
-            permission.as_deref().unwrap_or_default(),
-            scope.as_deref(),
-            to.as_deref(),
+            &query::Question {
+                user: user.as_deref().unwrap_or_default(),
+                permission: permission.as_deref().unwrap_or_default(),
+                scope: scope.as_deref(),
+                to: to.as_deref(),
+            },
         ),
         Command::Explain {
             user,
             permission,
             scope,
             to,
-        } => query::explain(cli, user, permission, scope.as_deref(), to.as_deref()),
+        } => query::explain(
+            cli,
+            &query::Question {
+                user,
+                permission,
+                scope: scope.as_deref(),
+                to: to.as_deref(),
+            },
+        ),
         Command::Who { permission, scope } => query::who(cli, permission, scope.as_deref()),
         Command::What { user } => query::what(cli, user),
         Command::Diff {

@@ -19,31 +19,27 @@ fn decision_exit(allowed: bool) -> Exit {
     }
 }
 
+/// A question as written on the command line (`can`, `explain`).
+pub struct Question<'a> {
+    pub user: &'a str,
+    pub permission: &'a str,
+    pub scope: Option<&'a str>,
+    pub to: Option<&'a str>,
+}
+
 /// The policy and a question resolved against it; an unknown name or a
 /// missing or unexpected target is a usage error.
-fn question(
-    cli: &Cli,
-    user: &str,
-    permission: &str,
-    scope: Option<&str>,
-    to: Option<&str>,
-) -> Result<(&'static Policy, Query), Exit> {
+fn resolve(cli: &Cli, asked: &Question) -> Result<(&'static Policy, Query), Exit> {
     let policy = load_policy(cli)?;
     let q = policy
-        .query(user, permission, scope, to)
+        .query(asked.user, asked.permission, asked.scope, asked.to)
         .map_err(usage_error)?;
     Ok((policy, q))
 }
 
-pub fn can(
-    cli: &Cli,
-    user: &str,
-    permission: &str,
-    scope: Option<&str>,
-    to: Option<&str>,
-) -> CmdResult {
+pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let (policy, q) = question(cli, user, permission, scope, to)?;
+    let (policy, q) = resolve(cli, asked)?;
     let allowed = policy.check(&q);
     let new_login = q.subject == crate::compile::Subject::NewLogin;
     match fmt {
@@ -52,7 +48,7 @@ pub fn can(
             if new_login {
                 eprintln!(
                     "note: `{}` is declared nowhere: evaluated as a new login",
-                    user.to_lowercase()
+                    asked.user.to_lowercase()
                 );
             }
             print(if allowed { "allow\n" } else { "deny\n" });
@@ -201,16 +197,10 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
     Ok(Exit::Success)
 }
 
-pub fn explain(
-    cli: &Cli,
-    user: &str,
-    permission: &str,
-    scope: Option<&str>,
-    to: Option<&str>,
-) -> CmdResult {
+pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let (policy, q) = question(cli, user, permission, scope, to)?;
-    let e = policy.explain(&q, user);
+    let (policy, q) = resolve(cli, asked)?;
+    let e = policy.explain(&q, asked.user);
     match fmt {
         Format::Json => print(&json(&e)),
         _ => print(&e.to_text()),
