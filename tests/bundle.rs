@@ -5,34 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{copy_dir, rolegraph, POLICIES};
 use predicates::prelude::*;
 use proptest::prelude::*;
 use rolegraph::bundle::BundleError;
 use rolegraph::Policy;
-
-const POLICIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
-
-fn rolegraph(policy: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("rolegraph").unwrap();
-    cmd.arg("--policy").arg(policy).env("NO_COLOR", "1");
-    cmd
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
 
 /// In a fresh directory: `policy/`, the shipped policies plus an empty team
 /// (so that it has a warning), and `org.bundle` compiled from it.

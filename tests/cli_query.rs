@@ -3,18 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::POLICIES;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const POLICIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
-
+/// The binary on the shipped policies.
 fn rolegraph() -> Command {
-    let mut cmd = Command::cargo_bin("rolegraph").unwrap();
-    cmd.arg("--policy").arg(POLICIES).env("NO_COLOR", "1");
-    cmd
+    common::rolegraph(Path::new(POLICIES))
 }
 
 fn stdout_json(cmd: &mut Command) -> Value {

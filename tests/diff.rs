@@ -3,30 +3,20 @@
 //! matrix on random policy pairs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command as Std;
 
 use assert_cmd::Command;
+use common::copy_dir;
 use proptest::prelude::*;
 use rolegraph::diff::{diff, diff_full, Diff};
 use rolegraph::Policy;
 
 fn policies_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
-    }
+    Path::new(common::POLICIES)
 }
 
 fn edit(file: &Path, from: &str, to: &str) {

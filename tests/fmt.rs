@@ -1,9 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `fmt`: canonical layout, idempotent, meaning-preserving.
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::rolegraph;
 use proptest::prelude::*;
 use rolegraph::fmt::{format_policy, format_text};
 use rolegraph::source::{FileId, Sources};
@@ -187,12 +189,6 @@ proptest! {
 }
 
 // ------------------------------------------------------------ command line
-
-fn rolegraph(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("rolegraph").unwrap();
-    cmd.arg("--policy").arg(dir);
-    cmd
-}
 
 #[test]
 fn check_then_write_then_check() {
