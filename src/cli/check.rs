@@ -91,32 +91,25 @@ pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {
         ));
     }
     let policy = load_policy(cli)?;
-    let bundle = match fmt {
-        Format::Bundle => Some(
-            policy
-                .to_bundle()
-                .map_err(|e| output::usage_error(format!("bundle: {e}")))?,
-        ),
-        _ => None,
-    };
-    let write = |out: &mut dyn Write| match (&bundle, fmt) {
-        (Some(bytes), _) => out.write_all(bytes),
-        (None, Format::Lines) => policy.write_compiled_lines(out),
-        (None, _) => policy.write_compiled_json(out),
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match fmt {
+            Format::Bundle => out.write_all(&policy.to_bundle().map_err(std::io::Error::other)?),
+            Format::Lines => policy.write_compiled_lines(out),
+            _ => policy.write_compiled_json(out),
+        }?;
+        out.flush()
     };
     let written = match output {
-        Some(path) => std::fs::File::create(path).and_then(|file| {
-            let mut out = BufWriter::with_capacity(1 << 16, file);
-            write(&mut out).and_then(|()| out.flush())
-        }),
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| write(&mut BufWriter::with_capacity(1 << 16, file))),
         // A reader that stops early (`compile | head`) is not an error.
-        None => {
-            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            match write(&mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other,
-            }
-        }
+        None => match write(&mut BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        )) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        },
     };
     written.map_err(|e| {
         let to = output.map_or("standard output".to_string(), |p| {
