@@ -7,12 +7,12 @@ use proptest::prelude::*;
 use rolegraph::source::Sources;
 use rolegraph::{resolve, Policy};
 
-const SEED: &str = include_str!("../policies/adaptive.policy");
-const ORG: &str = include_str!("../policies/example/teams.policy");
-const USERS: &str = include_str!("../policies/example/users.policy");
-const SHARES: &str = include_str!("../policies/example/use_cases.policy");
-const TESTS: &str = include_str!("../policies/example/tests.policy");
-const ESCALATION: &str = include_str!("../policies/example/escalation.policy");
+const SEED: &str = include_str!("../../policies/adaptive.policy");
+const ORG: &str = include_str!("../../policies/example/teams.policy");
+const USERS: &str = include_str!("../../policies/example/users.policy");
+const SHARES: &str = include_str!("../../policies/example/use_cases.policy");
+const TESTS: &str = include_str!("../../policies/example/tests.policy");
+const ESCALATION: &str = include_str!("../../policies/example/escalation.policy");
 
 /// Runs everything a user could run on a text, and the queries of the
 /// example tests, ignoring the answers: only a panic fails.

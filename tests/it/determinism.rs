@@ -7,12 +7,12 @@ use rolegraph::source::Sources;
 use rolegraph::Policy;
 
 const FILES: [&str; 6] = [
-    include_str!("../policies/adaptive.policy"),
-    include_str!("../policies/example/teams.policy"),
-    include_str!("../policies/example/users.policy"),
-    include_str!("../policies/example/use_cases.policy"),
-    include_str!("../policies/example/tests.policy"),
-    include_str!("../policies/example/escalation.policy"),
+    include_str!("../../policies/adaptive.policy"),
+    include_str!("../../policies/example/teams.policy"),
+    include_str!("../../policies/example/users.policy"),
+    include_str!("../../policies/example/use_cases.policy"),
+    include_str!("../../policies/example/tests.policy"),
+    include_str!("../../policies/example/escalation.policy"),
 ];
 
 /// Splits a policy text into its top-level items (a line at depth 0 that

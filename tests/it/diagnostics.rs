@@ -45,7 +45,7 @@ fn classify(path: &Path) -> (String, String, String) {
 #[test]
 fn fixtures() {
     let mut wrong = Vec::new();
-    insta::glob!("fixtures/*/*/*", |path| {
+    insta::glob!("..", "fixtures/*/*/*", |path| {
         let (stage, outcome, code) = classify(path);
         let checked = check(path);
         let text = render_text(&checked.diagnostics, &checked.sources, false);

@@ -1,8 +1,8 @@
 //! A rough scale figure for `diff`: an org of 100,000 users with 1% of its
-//! member lines changed. Ignored by default; run it in release mode:
+//! member lines changed, run as a benchmark (release mode):
 //!
 //! ```text
-//! cargo test --release --test diff_scale -- --ignored --nocapture
+//! cargo bench --bench diff_scale
 //! ```
 //!
 //! It prints the time to load both policies and the time of the diff itself,
@@ -86,9 +86,7 @@ fn write_org(dir: &Path, change: bool) -> usize {
     changed
 }
 
-#[test]
-#[ignore = "a scale figure, run by hand in release mode"]
-fn diff_100k_users_1_percent_changed() {
+fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let root = std::env::var_os("ROLEGRAPH_SCALE_DIR")
         .map(std::path::PathBuf::from)

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `fmt`: canonical layout, idempotent, meaning-preserving.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -27,7 +27,7 @@ fn assert_fmt_laws(text: &str) {
 
 #[test]
 fn fixtures_snapshot() {
-    insta::glob!("fixtures/fmt/*.policy", |path| {
+    insta::glob!("..", "fixtures/fmt/*.policy", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         assert_fmt_laws(&text);
         insta::assert_snapshot!(format_text(&text));

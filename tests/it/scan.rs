@@ -3,8 +3,7 @@
 //! it does answer for the files a large org is made of.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../benches/support/orgen.rs"]
-mod orgen;
+use crate::orgen;
 
 use proptest::prelude::*;
 use rolegraph::source::FileId;

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reference;
+use crate::reference;
 
 use std::collections::BTreeSet;
 
