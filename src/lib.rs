@@ -11,8 +11,12 @@
 //! 6. [`testing`]: the policy's own tests, invariants and coverage;
 //!
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
-//! [`import`]. [`bundle`] saves a checked model for fast loading.
-//! [`diagnostics`] turns every problem into a report.
+//! `import` (with the `cli` feature). [`bundle`] saves a checked model for
+//! fast loading. [`diagnostics`] turns every problem into a report.
+//!
+//! The command line (`cli`, and what only it needs: clap, YAML) is the
+//! default feature `cli`; an application that embeds the evaluator depends
+//! on the crate with `default-features = false`.
 //!
 //! # Embedding the evaluator
 //!
@@ -37,8 +41,10 @@
 //! println!("{}", policy.explain(&nobody, "eve@acme.com").to_text());
 //! ```
 
+pub mod adaptive;
 pub mod audit;
 pub mod bundle;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
@@ -46,6 +52,7 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod graph;
+#[cfg(feature = "cli")]
 pub mod import;
 mod policy;
 pub mod resolve;

@@ -1,12 +1,10 @@
 //! `can`, `can --batch`, `explain`, `who`, `what`.
 
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
-
-use serde::{Deserialize, Serialize};
 
 use super::output::{format, json, load_policy, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
+use crate::eval::batch::{answer_lines, decision_line};
 use crate::eval::{Decision, Query};
 use crate::resolve::Scope;
 use crate::Policy;
@@ -57,86 +55,8 @@ pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
     Ok(decision_exit(allowed))
 }
 
-/// The JSON answer of `can`, one line; SPEC §2: every answer about a new
-/// login says so.
-fn decision_line(allowed: bool, new_login: bool) -> &'static str {
-    match (allowed, new_login) {
-        (true, false) => "{\"decision\":\"allow\"}\n",
-        (false, false) => "{\"decision\":\"deny\"}\n",
-        (true, true) => "{\"decision\":\"allow\",\"new_login\":true}\n",
-        (false, true) => "{\"decision\":\"deny\",\"new_login\":true}\n",
-    }
-}
-
-#[derive(Deserialize)]
-struct BatchQuery<'a> {
-    #[serde(borrow)]
-    user: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    permission: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    scope: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    to: Option<Cow<'a, str>>,
-}
-
-#[derive(Serialize)]
-struct BatchError<'a> {
-    decision: &'static str,
-    error: &'a str,
-}
-
-/// One answer line. A malformed line is an `error`, never an allow.
-fn answer(policy: &Policy, line: &str, out: &mut impl Write) -> std::io::Result<()> {
-    let result = serde_json::from_str::<BatchQuery>(line)
-        .map_err(|e| format!("invalid query line: {e}"))
-        .and_then(|q| match (q.user, q.permission) {
-            (Some(user), Some(permission)) => policy
-                .query(&user, &permission, q.scope.as_deref(), q.to.as_deref())
-                .map_err(|e| e.to_string()),
-            (None, _) => Err("the query has no `user`".to_string()),
-            (_, None) => Err("the query has no `permission`".to_string()),
-        });
-    match result {
-        Ok(q) => {
-            let new_login = q.subject == crate::compile::Subject::NewLogin;
-            out.write_all(decision_line(policy.check(&q), new_login).as_bytes())
-        }
-        Err(error) => {
-            let line = serde_json::to_string(&BatchError {
-                decision: "error",
-                error: &error,
-            })
-            .unwrap_or_default();
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")
-        }
-    }
-}
-
 /// Lines answered per block of `can --batch`.
 const BLOCK_LINES: usize = 16 * 1024;
-
-/// Answers raw lines into `out` (cleared first), one answer per non-blank line.
-fn answer_lines(policy: &Policy, lines: &[Vec<u8>], out: &mut Vec<u8>) -> std::io::Result<()> {
-    out.clear();
-    for buf in lines {
-        let line = match std::str::from_utf8(buf) {
-            Ok(s) => s.trim(),
-            Err(_) => {
-                out.extend_from_slice(
-                    b"{\"decision\":\"error\",\"error\":\"the line is not valid UTF-8\"}\n",
-                );
-                continue;
-            }
-        };
-        if line.is_empty() {
-            continue;
-        }
-        answer(policy, line, out)?;
-    }
-    Ok(())
-}
 
 pub fn batch(cli: &Cli, path: &str) -> CmdResult {
     let policy = load_policy(cli)?;
@@ -176,7 +96,7 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
         }
         let lines = &block[..filled];
         if threads < 2 || filled < 1024 {
-            answer_lines(policy, lines, &mut answers[0]).map_err(io)?;
+            answer_lines(policy, lines, &mut answers[0]);
             out.write_all(&answers[0]).map_err(io)?;
         } else {
             let per = filled.div_ceil(threads);
@@ -184,7 +104,6 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
             answers.iter_mut().for_each(Vec::clear);
             std::thread::scope(|scope| {
                 for (part, answer) in lines.chunks(per).zip(answers.iter_mut()) {
-                    // Writing answers into a Vec cannot fail.
                     scope.spawn(move || answer_lines(policy, part, answer));
                 }
             });

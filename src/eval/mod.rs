@@ -3,6 +3,7 @@
 //! In: a [`Matrix`](crate::compile::Matrix) and a [`Query`] resolved to ids.
 //! Out: a decision, or a report of how it was reached.
 
+pub mod batch;
 mod check;
 mod explain;
 mod who;
