@@ -65,3 +65,153 @@ pub struct ShareState {
     pub role: String,
     pub owner: bool,
 }
+
+/// Why a state (a state file, or what a deployment answered) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("not a state file: {0}")]
+    Json(String),
+    #[error("not a rolegraph state file: `schema` is `{0}`, expected `{SCHEMA}`")]
+    Schema(String),
+    #[error("state file version {0} is not supported (this rolegraph reads version {VERSION})")]
+    Version(u32),
+    #[error("user `{email}` is not written in lower case")]
+    EmailCase { email: String },
+    #[error("user `{0}` appears twice (emails are compared case-insensitively)")]
+    DuplicateEmail(String),
+    #[error("user `{user}` is a member of unknown team `{team}`")]
+    UnknownMemberTeam { user: String, team: String },
+    #[error("user `{user}` has unknown role `{role}` in team `{team}`")]
+    UnknownMemberRole {
+        user: String,
+        team: String,
+        role: String,
+    },
+    #[error("project `{project}` is shared with unknown team `{team}`")]
+    UnknownShareTeam { project: String, team: String },
+    #[error("project `{project}` is shared with team `{team}` at unknown role `{role}`")]
+    UnknownShareRole {
+        project: String,
+        team: String,
+        role: String,
+    },
+}
+
+impl State {
+    /// An empty state of the current schema and version.
+    pub fn new() -> State {
+        State {
+            schema: SCHEMA.to_string(),
+            version: VERSION,
+            permissions: Vec::new(),
+            roles: BTreeMap::new(),
+            teams: BTreeMap::new(),
+            users: BTreeMap::new(),
+            projects: BTreeMap::new(),
+        }
+    }
+
+    /// Reads a state file and checks it ([`State::validate`]).
+    pub fn from_json(bytes: &[u8]) -> Result<State, StateError> {
+        // The schema is checked before the shape, so that a file of another
+        // schema is named as such rather than as a missing field.
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| StateError::Json(e.to_string()))?;
+        match value.get("schema").and_then(|s| s.as_str()) {
+            Some(SCHEMA) => {}
+            Some(other) => return Err(StateError::Schema(other.to_string())),
+            None => return Err(StateError::Json("it has no `schema` string".to_string())),
+        }
+        if let Some(version) = value.get("version").and_then(|v| v.as_u64()) {
+            if version != u64::from(VERSION) {
+                return Err(StateError::Version(
+                    u32::try_from(version).unwrap_or(u32::MAX),
+                ));
+            }
+        }
+        let state: State =
+            serde_json::from_value(value).map_err(|e| StateError::Json(e.to_string()))?;
+        state.validate()?;
+        Ok(state)
+    }
+
+    /// Refuses a state that names an unknown team or role, or an email twice.
+    pub fn validate(&self) -> Result<(), StateError> {
+        if self.schema != SCHEMA {
+            return Err(StateError::Schema(self.schema.clone()));
+        }
+        if self.version != VERSION {
+            return Err(StateError::Version(self.version));
+        }
+        for (email, user) in &self.users {
+            if email.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Err(StateError::EmailCase {
+                    email: email.clone(),
+                });
+            }
+            for (team, role) in &user.teams {
+                if !self.teams.contains_key(team) {
+                    return Err(StateError::UnknownMemberTeam {
+                        user: email.clone(),
+                        team: team.clone(),
+                    });
+                }
+                if !self.roles.contains_key(role) {
+                    return Err(StateError::UnknownMemberRole {
+                        user: email.clone(),
+                        team: team.clone(),
+                        role: role.clone(),
+                    });
+                }
+            }
+        }
+        for (key, project) in &self.projects {
+            for (team, share) in &project.shares {
+                if !self.teams.contains_key(team) {
+                    return Err(StateError::UnknownShareTeam {
+                        project: key.clone(),
+                        team: team.clone(),
+                    });
+                }
+                if !self.roles.contains_key(&share.role) {
+                    return Err(StateError::UnknownShareRole {
+                        project: key.clone(),
+                        team: team.clone(),
+                        role: share.role.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The state file's bytes: pretty JSON, keys and arrays sorted, a final
+    /// newline; the same state always gives the same bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut sorted = self.clone();
+        sorted.permissions.sort();
+        sorted.permissions.dedup();
+        for role in sorted.roles.values_mut() {
+            role.permissions.sort();
+            role.permissions.dedup();
+        }
+        // Serializing maps of strings cannot fail.
+        let mut bytes = serde_json::to_vec_pretty(&sorted).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// `sha256:` of [`State::to_json`]: what a saved plan was made against.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(self.to_json());
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
+
+impl Default for State {
+    fn default() -> State {
+        State::new()
+    }
+}
