@@ -10,6 +10,8 @@ mod reference;
 
 mod audit;
 mod bundle;
+mod ci_sarif;
+mod ci_support;
 mod cli_query;
 mod cli_validate;
 mod decision_rule;
