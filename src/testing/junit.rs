@@ -2,8 +2,9 @@
 //!
 //! In: a [`Report`]. Out: one `<testsuite>` per `test` block (a `<testcase>`
 //! per line) and one named `invariants` (a `<testcase>` per invariant), each
-//! failure carrying the explanation `test` prints. The XML, its escaping and
-//! the characters XML cannot hold are left to `quick-junit`.
+//! failure carrying the explanation `test` prints. The XML and its escaping
+//! are `quick-junit`'s, which also drops the control characters XML cannot
+//! hold; [`xml_safe`] replaces the two non-characters it lets through.
 #![cfg(feature = "cli")]
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
@@ -11,6 +12,13 @@ use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use super::{InvariantResult, LineResult, Report, TestResult};
 use crate::eval::Decision;
 use crate::syntax::ast::Expect;
+
+/// Text XML 1.0 can hold. `quick-junit` drops control characters but keeps
+/// U+FFFE and U+FFFF, which XML forbids too (a policy string may hold them):
+/// they become U+FFFD.
+fn xml_safe(text: &str) -> String {
+    text.replace(['\u{fffe}', '\u{ffff}'], "\u{fffd}")
+}
 
 /// The name of the suite that holds the invariants.
 pub const INVARIANTS: &str = "invariants";
@@ -32,7 +40,7 @@ pub fn render(report: &Report) -> String {
 }
 
 fn test_suite(test: &TestResult) -> TestSuite {
-    let mut suite = TestSuite::new(&test.name);
+    let mut suite = TestSuite::new(xml_safe(&test.name));
     suite.add_test_cases(test.lines.iter().map(|line| line_case(test, line)));
     suite
 }
@@ -55,7 +63,7 @@ fn decision_word(decision: Decision) -> &'static str {
 /// them; other readers ignore unknown attributes).
 fn locate(case: &mut TestCase, at: &str) {
     if let Some((file, line)) = at.rsplit_once(':') {
-        case.extra.insert("file".into(), file.into());
+        case.extra.insert("file".into(), xml_safe(file).into());
         case.extra.insert("line".into(), line.into());
     }
 }
@@ -82,13 +90,13 @@ fn line_case(test: &TestResult, line: &LineResult) -> TestCase {
         if let Some(e) = &line.explanation {
             description.push_str(&e.to_text());
         }
-        status.set_description(description);
+        status.set_description(xml_safe(&description));
         status
     };
     // The line as written, its alignment spaces collapsed.
     let name: Vec<&str> = line.text.split_whitespace().collect();
-    let mut case = TestCase::new(name.join(" "), status);
-    case.set_classname(&test.name);
+    let mut case = TestCase::new(xml_safe(&name.join(" ")), status);
+    case.set_classname(xml_safe(&test.name));
     locate(&mut case, &line.at);
     case
 }
@@ -104,7 +112,7 @@ fn invariant_case(inv: &InvariantResult) -> TestCase {
             .map(|r| format!("`{}` does not hold", r.rule))
             .collect();
         status
-            .set_message(message.join("; "))
+            .set_message(xml_safe(&message.join("; ")))
             .set_type("rolegraph::invariant::failed");
         let mut description = String::new();
         for rule in failing {
@@ -119,10 +127,10 @@ fn invariant_case(inv: &InvariantResult) -> TestCase {
                 description.push_str(&format!("  … and {} more\n", rule.more));
             }
         }
-        status.set_description(description);
+        status.set_description(xml_safe(&description));
         status
     };
-    let mut case = TestCase::new(&inv.name, status);
+    let mut case = TestCase::new(xml_safe(&inv.name), status);
     case.set_classname(INVARIANTS);
     locate(&mut case, &inv.at);
     case

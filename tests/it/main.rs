@@ -10,6 +10,8 @@ mod reference;
 
 mod audit;
 mod bundle;
+mod ci_junit;
+mod ci_lcov;
 mod ci_sarif;
 mod ci_support;
 mod cli_query;
