@@ -81,7 +81,7 @@ fn level_name(severity: Severity) -> &'static str {
 /// `rolegraph::resolve::unknown_role` -> `ResolveUnknownRole`.
 fn rule_name(code: Code) -> String {
     let name = code.as_str().trim_start_matches("rolegraph::");
-    name.split(|c| c == '_' || c == ':')
+    name.split(['_', ':'])
         .map(|word| {
             let mut chars = word.chars();
             chars.next().map_or_else(String::new, |first| {

@@ -10,8 +10,10 @@ mod reference;
 
 mod audit;
 mod bundle;
+mod ci_action;
 mod ci_junit;
 mod ci_lcov;
+mod ci_pre_commit;
 mod ci_sarif;
 mod ci_support;
 mod cli_query;
