@@ -52,6 +52,12 @@ pub enum Format {
     Mermaid,
     /// `compile` only: the checked policy saved for fast loading.
     Bundle,
+    /// `validate` only: SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// `test` only: JUnit XML, for CI test reports.
+    Junit,
+    /// `test` only: policy coverage as LCOV (implies --coverage).
+    Lcov,
 }
 
 #[derive(Subcommand, Debug)]
@@ -62,13 +68,13 @@ pub enum Command {
         #[arg(default_value = "policies")]
         dir: PathBuf,
     },
-    /// Parse, resolve and lint (formats: text, json, github).
+    /// Parse, resolve and lint (formats: text, json, github, sarif).
     Validate {
         /// Exit 1 on warnings too.
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Validate, then run every test and invariant (formats: text, json).
+    /// Validate, then run every test and invariant (formats: text, json, junit, lcov).
     Test {
         /// Report roles, grants, memberships and shares no test exercised.
         #[arg(long)]

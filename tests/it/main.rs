@@ -10,6 +10,12 @@ mod reference;
 
 mod audit;
 mod bundle;
+mod ci_action;
+mod ci_junit;
+mod ci_lcov;
+mod ci_pre_commit;
+mod ci_sarif;
+mod ci_support;
 mod cli_query;
 mod cli_validate;
 mod decision_rule;
