@@ -24,6 +24,7 @@ mod graph;
 mod hostile;
 mod import;
 mod input_files;
+mod input_fmt;
 mod input_git;
 mod never_panics;
 mod policy_tests;
