@@ -23,6 +23,7 @@ mod fuzz_regressions;
 mod graph;
 mod hostile;
 mod import;
+mod input_batch;
 mod input_files;
 mod input_fmt;
 mod input_git;
