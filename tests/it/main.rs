@@ -25,6 +25,7 @@ mod hostile;
 mod import;
 mod lsp_client;
 mod lsp_features;
+mod lsp_neovim;
 mod lsp_robustness;
 mod never_panics;
 mod policy_tests;
