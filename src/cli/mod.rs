@@ -158,7 +158,12 @@ pub enum Command {
     ///
     /// The workspace is `--policy`: a relative path is taken from the folder
     /// the editor opened (by default its `policies/` folder).
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (some clients
+        /// add this flag).
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -249,7 +254,7 @@ pub fn run(cli: &Cli) -> Exit {
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
-        Command::Lsp => lsp::run(cli),
+        Command::Lsp { .. } => lsp::run(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
     };
