@@ -55,7 +55,11 @@ fn neovim_receives_the_diagnostic() {
     let (dir, root) = workspace();
     let teams = root.join("policies/example/teams.policy");
     let text = std::fs::read_to_string(&teams).unwrap();
-    std::fs::write(&teams, text.replacen("as power_user\n", "as powr_user\n", 1)).unwrap();
+    std::fs::write(
+        &teams,
+        text.replacen("as power_user\n", "as powr_user\n", 1),
+    )
+    .unwrap();
     let script = dir.path().join("start.lua");
     std::fs::write(&script, SCRIPT).unwrap();
     let out = dir.path().join("diagnostics.txt");
@@ -85,7 +89,10 @@ fn neovim_receives_the_diagnostic() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let seen = std::fs::read_to_string(&out).unwrap_or_default();
-    assert!(status.success(), "Neovim saw no diagnostic (status {status}): {seen:?}");
+    assert!(
+        status.success(),
+        "Neovim saw no diagnostic (status {status}): {seen:?}"
+    );
     let (line, col) = crate::lsp_client::position_of(
         &std::fs::read_to_string(&teams).unwrap(),
         "powr_user",
