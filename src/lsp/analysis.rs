@@ -149,6 +149,7 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn run(snapshot: Snapshot, cache: &mut ParseCache) -> Analysis {
+        let started = std::time::Instant::now();
         let keys: Vec<DocKey> = snapshot.files.iter().map(|f| f.key.clone()).collect();
         cache.retain(&keys);
         let mut analysis = Analysis::default();
@@ -194,10 +195,21 @@ impl Analysis {
         analysis
             .problems
             .extend(syntax_errors.into_iter().map(|(_, d)| d));
+        let indexed = started.elapsed();
         if !policy_broken && !sources.files.is_empty() {
             analysis.check(sources);
         }
+        let checked = started.elapsed();
         analysis.publishable();
+        if std::env::var_os("ROLEGRAPH_LSP_TRACE").is_some() {
+            eprintln!(
+                "rolegraph lsp: analysis of {} file(s): index {:?}, check and tests {:?}, total {:?}",
+                analysis.files.len(),
+                indexed,
+                checked - indexed,
+                started.elapsed()
+            );
+        }
         analysis
     }
 

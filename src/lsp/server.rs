@@ -109,7 +109,8 @@ pub fn serve(connection: Connection, policy: &Path) -> Result<(), String> {
     connection
         .initialize_finish(id, result)
         .map_err(|e| e.to_string())?;
-    let mut server = Server::new(connection, policy, &base);
+    let policy = workspace_policy(policy, &base);
+    let mut server = Server::new(connection, &policy, &base);
     server.started(watch);
     server.main_loop()
 }
@@ -128,6 +129,25 @@ fn editor_folder(params: &InitializeParams) -> PathBuf {
         .find_map(uri::to_path)
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_default()
+}
+
+/// The policy of the editor's folder: `--policy` from that folder; when it
+/// is the default `policies` and the folder has none, but holds `.policy`
+/// files itself (the editor opened the policy directory), the folder.
+fn workspace_policy(policy: &Path, base: &Path) -> PathBuf {
+    let default = policy == Path::new("policies");
+    let holds_policies = || {
+        std::fs::read_dir(base).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "policy"))
+        })
+    };
+    if default && !base.join(policy).exists() && holds_policies() {
+        base.to_path_buf()
+    } else {
+        policy.to_path_buf()
+    }
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -324,11 +344,15 @@ impl Server {
         let cache = &mut self.cache;
         match catch_unwind(AssertUnwindSafe(|| Analysis::run(snapshot, cache))) {
             Ok(analysis) => {
-                if let Some(policy) = &analysis.policy {
-                    self.last_good = Some(Arc::clone(policy));
-                }
-                self.analysis = Arc::new(analysis);
+                let old_good = match &analysis.policy {
+                    Some(policy) => self.last_good.replace(Arc::clone(policy)),
+                    None => None,
+                };
+                let old = std::mem::replace(&mut self.analysis, Arc::new(analysis));
                 self.publish();
+                // A large org's model is millions of names: freeing it
+                // takes a while, and the editor need not wait for it.
+                std::thread::spawn(move || drop((old, old_good)));
             }
             Err(panic) => {
                 // Keep the previous analysis; start the cache afresh.

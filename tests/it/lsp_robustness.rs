@@ -244,3 +244,20 @@ fn an_explicit_policy_path_is_the_workspace() {
         .any(|d| d["code"] == "rolegraph::resolve::unknown_role"));
     client.shutdown();
 }
+
+#[test]
+fn an_editor_opened_on_the_policy_directory_itself_checks_it() {
+    let (_dir, root) = workspace();
+    let policies = root.join("policies");
+    let mut client = Client::start(&policies, &[]);
+    let teams = policies.join("example/teams.policy");
+    let text = std::fs::read_to_string(&teams).unwrap();
+    let teams_uri = client.open(
+        &teams,
+        &text.replacen("as power_user\n", "as powr_user\n", 1),
+    );
+    let diags = client.diagnostics(&teams_uri, Some(1));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "rolegraph::resolve::unknown_role");
+    client.shutdown();
+}
