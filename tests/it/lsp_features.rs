@@ -30,6 +30,13 @@ fn diagnostics_follow_the_buffer_with_related_information() {
     client.open(&teams, &text);
     assert!(client.diagnostics(&teams_uri, Some(1)).is_empty());
 
+    // Saving publishes again, even when nothing changed.
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": teams_uri}}),
+    );
+    assert!(client.diagnostics(&teams_uri, Some(1)).is_empty());
+
     // A misspelt role, as typed: an error with code, range and help.
     let broken = text.replace("as power_user\n", "as powr_user\n");
     client.change(&teams_uri, 2, &broken);
@@ -137,6 +144,18 @@ fn hover_tells_what_a_name_means() {
     insta::assert_snapshot!("lsp_hover_test_line", line);
     let newcomer = hover(&tests_uri, &tests_text, "newcomer@acme.com", 0);
     assert!(newcomer.contains("a new login"), "{newcomer}");
+
+    // While the policy has an error, the last valid version answers, and
+    // says so.
+    let broken = teams_text.replacen("as power_user\n", "as powr_user\n", 1);
+    client.change(&teams_uri, 2, &broken);
+    let (line, col) = position_of(&tests_text, "support-bot", 0, 1);
+    let answer = client.ask("textDocument/hover", Client::at(&tests_uri, line, col));
+    let text = answer["contents"]["value"].as_str().unwrap();
+    assert!(
+        text.contains("last version of the policy without errors"),
+        "{text}"
+    );
     client.shutdown();
 }
 
