@@ -54,6 +54,8 @@ pub mod fmt;
 pub mod graph;
 #[cfg(feature = "cli")]
 pub mod import;
+#[cfg(feature = "cli")]
+pub mod lsp;
 mod policy;
 pub mod resolve;
 pub mod source;

@@ -10,6 +10,7 @@ mod fmt;
 mod graph;
 mod import;
 mod init;
+mod lsp;
 mod output;
 mod query;
 
@@ -159,6 +160,16 @@ pub enum Command {
     /// Import settings from another tool.
     #[command(subcommand)]
     Import(ImportSource),
+    /// Run the language server on stdio, for editors (LSP 3.17).
+    ///
+    /// The workspace is `--policy`: a relative path is taken from the folder
+    /// the editor opened (by default its `policies/` folder).
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (some clients
+        /// add this flag).
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -249,6 +260,7 @@ pub fn run(cli: &Cli) -> Exit {
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
+        Command::Lsp { .. } => lsp::run(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
     };
