@@ -3,14 +3,22 @@
 //! their shares. Maps are `BTreeMap`s, so the bytes written are sorted and
 //! deterministic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// The `schema` value of a state file.
 pub const SCHEMA: &str = "rolegraph/adaptive-state";
 /// The `version` value of a state file.
 pub const VERSION: u32 = 1;
+/// The largest state file read: 64 MiB, four times the state of a deployment
+/// of 100,000 users, 5,000 teams and 50,000 projects. A bigger file is far
+/// more likely a mistake (or an attack on memory) than a deployment.
+pub const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,12 +28,16 @@ pub struct State {
     /// Every permission the deployment knows, sorted.
     pub permissions: Vec<String>,
     /// Role key → role.
+    #[serde(deserialize_with = "unique::roles")]
     pub roles: BTreeMap<String, RoleState>,
     /// Team key → team.
+    #[serde(deserialize_with = "unique::teams")]
     pub teams: BTreeMap<String, TeamState>,
     /// Lower-case email → user.
+    #[serde(deserialize_with = "unique::users")]
     pub users: BTreeMap<String, UserState>,
     /// Project key → project.
+    #[serde(deserialize_with = "unique::projects")]
     pub projects: BTreeMap<String, ProjectState>,
 }
 
@@ -48,6 +60,7 @@ pub struct TeamState {
 pub struct UserState {
     pub name: String,
     /// Team key → role key.
+    #[serde(deserialize_with = "unique::memberships")]
     pub teams: BTreeMap<String, String>,
 }
 
@@ -56,6 +69,7 @@ pub struct UserState {
 pub struct ProjectState {
     pub name: String,
     /// Team key → share.
+    #[serde(deserialize_with = "unique::shares")]
     pub shares: BTreeMap<String, ShareState>,
 }
 
@@ -69,6 +83,10 @@ pub struct ShareState {
 /// Why a state (a state file, or what a deployment answered) is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
+    #[error("cannot read `{path}`: {message}")]
+    Io { path: String, message: String },
+    #[error("`{path}` is larger than {} MiB: not a state file", MAX_STATE_BYTES / (1024 * 1024))]
+    TooLarge { path: String },
     #[error("not a state file: {0}")]
     Json(String),
     #[error("not a rolegraph state file: `schema` is `{0}`, expected `{SCHEMA}`")]
@@ -111,18 +129,50 @@ impl State {
         }
     }
 
+    /// Reads a state file from disk ([`State::from_json`]), refusing one
+    /// larger than [`MAX_STATE_BYTES`] before reading it whole.
+    pub fn read_file(path: &Path) -> Result<State, StateError> {
+        use std::io::Read;
+        let shown = path.display().to_string();
+        let io = |e: std::io::Error| StateError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        // `take` rather than the file's length: a pipe or a special file has none.
+        file.take(MAX_STATE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_STATE_BYTES {
+            return Err(StateError::TooLarge { path: shown });
+        }
+        State::from_json(&bytes)
+    }
+
     /// Reads a state file and checks it ([`State::validate`]).
     pub fn from_json(bytes: &[u8]) -> Result<State, StateError> {
-        // The schema is checked before the shape, so that a file of another
-        // schema is named as such rather than as a missing field.
-        let value: serde_json::Value =
+        if bytes.len() as u64 > MAX_STATE_BYTES {
+            return Err(StateError::TooLarge {
+                path: "the state".to_string(),
+            });
+        }
+        // The schema and version are read first (the rest is skipped), so
+        // that a file of another schema is named as such rather than as a
+        // missing field.
+        #[derive(Deserialize)]
+        struct Header {
+            schema: Option<serde_json::Value>,
+            version: Option<serde_json::Value>,
+        }
+        let header: Header =
             serde_json::from_slice(bytes).map_err(|e| StateError::Json(e.to_string()))?;
-        match value.get("schema").and_then(|s| s.as_str()) {
+        match header.schema.as_ref().and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
             Some(other) => return Err(StateError::Schema(other.to_string())),
             None => return Err(StateError::Json("it has no `schema` string".to_string())),
         }
-        if let Some(version) = value.get("version").and_then(|v| v.as_u64()) {
+        if let Some(version) = header.version.as_ref().and_then(|v| v.as_u64()) {
             if version != u64::from(VERSION) {
                 return Err(StateError::Version(
                     u32::try_from(version).unwrap_or(u32::MAX),
@@ -130,7 +180,7 @@ impl State {
             }
         }
         let state: State =
-            serde_json::from_value(value).map_err(|e| StateError::Json(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| StateError::Json(e.to_string()))?;
         state.validate()?;
         Ok(state)
     }
@@ -213,5 +263,90 @@ impl State {
 impl Default for State {
     fn default() -> State {
         State::new()
+    }
+}
+
+/// Maps that refuse a key written twice. JSON allows it and serde keeps the
+/// last value, which would hide a membership or a share; a state file that
+/// says two things about one name is refused instead. Emails are compared
+/// case-insensitively (ASCII case folding, SPEC §1).
+mod unique {
+    use super::*;
+
+    struct UniqueKeys<V> {
+        what: &'static str,
+        fold_case: bool,
+        value: PhantomData<V>,
+    }
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueKeys<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a map of {}", self.what)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            let mut folded = BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let twice = if self.fold_case {
+                    !folded.insert(key.to_ascii_lowercase())
+                } else {
+                    out.contains_key(&key)
+                };
+                if twice {
+                    let how = if self.fold_case {
+                        " (emails are compared case-insensitively)"
+                    } else {
+                        ""
+                    };
+                    return Err(de::Error::custom(format!(
+                        "{} `{key}` appears twice{how}",
+                        self.what
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    fn map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        d: D,
+        what: &'static str,
+        fold_case: bool,
+    ) -> Result<BTreeMap<String, V>, D::Error> {
+        d.deserialize_map(UniqueKeys {
+            what,
+            fold_case,
+            value: PhantomData,
+        })
+    }
+
+    pub fn roles<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RoleState>, D::Error> {
+        map(d, "role", false)
+    }
+    pub fn teams<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TeamState>, D::Error> {
+        map(d, "team", false)
+    }
+    pub fn users<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, UserState>, D::Error> {
+        map(d, "user", true)
+    }
+    pub fn projects<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, ProjectState>, D::Error> {
+        map(d, "project", false)
+    }
+    pub fn memberships<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        map(d, "membership in team", false)
+    }
+    pub fn shares<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, ShareState>, D::Error> {
+        map(d, "share with team", false)
     }
 }
