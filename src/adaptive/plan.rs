@@ -144,8 +144,9 @@ impl fmt::Display for UnknownPermission {
         let roles: Vec<String> = self.roles.iter().map(|r| format!("`{r}`")).collect();
         write!(
             f,
-            "the deployment has no permission `{}` (held by role {})",
+            "the deployment has no permission `{}` (held by role{} {})",
             self.permission,
+            if roles.len() == 1 { "" } else { "s" },
             roles.join(", ")
         )?;
         if let Some(s) = &self.suggestion {
@@ -256,28 +257,23 @@ fn preflight(target: &Target, live: &State) -> Result<(), PlanError> {
     ))
 }
 
-/// The deployment permission a policy permission most likely means: one with
-/// the same action under another prefix (`use_case:adapt` → `project:adapt`),
-/// else the nearest by edit distance, if near enough.
+/// The deployment permission a policy permission most likely means: the
+/// same action under the API's name for projects (`use_case:adapt` →
+/// `project:adapt`, and back), else the nearest name by edit distance, if
+/// near enough.
 pub fn closest_permission(name: &str, known: &[String]) -> Option<String> {
-    fn nearest<'k>(
-        name: &str,
-        candidates: impl Iterator<Item = &'k String>,
-    ) -> Option<(usize, &'k String)> {
-        candidates
-            .map(|k| (strsim::damerau_levenshtein(name, k), k))
-            .min()
+    let renamed = match name.split_once(':') {
+        Some((FALLBACK_PROJECT_KIND, action)) => Some(format!("{PROJECT_KIND}:{action}")),
+        Some((PROJECT_KIND, action)) => Some(format!("{FALLBACK_PROJECT_KIND}:{action}")),
+        _ => None,
+    };
+    if let Some(r) = renamed.filter(|r| known.contains(r)) {
+        return Some(r);
     }
-    let action = |p: &str| p.split_once(':').map(|(_, a)| a.to_string());
-    if let Some(a) = action(name) {
-        let same = known
-            .iter()
-            .filter(|k| action(k).as_deref() == Some(a.as_str()));
-        if let Some((_, best)) = nearest(name, same) {
-            return Some(best.clone());
-        }
-    }
-    nearest(name, known.iter())
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(name, k), k))
+        .min()
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .map(|(_, k)| k.clone())
 }

@@ -139,6 +139,9 @@ impl State {
             message: e.to_string(),
         };
         let file = std::fs::File::open(path).map_err(io)?;
+        if file.metadata().is_ok_and(|m| m.len() > MAX_STATE_BYTES) {
+            return Err(StateError::TooLarge { path: shown });
+        }
         let mut bytes = Vec::new();
         // `take` rather than the file's length: a pipe or a special file has none.
         file.take(MAX_STATE_BYTES + 1)

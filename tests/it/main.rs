@@ -24,5 +24,8 @@ mod graph;
 mod hostile;
 mod import;
 mod never_panics;
+mod plan_cli;
+mod plan_rules;
+mod plan_support;
 mod policy_tests;
 mod scan;
