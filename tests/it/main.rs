@@ -7,6 +7,8 @@ mod common;
 #[path = "../../benches/support/orgen.rs"]
 mod orgen;
 mod reference;
+#[path = "../../benches/support/stategen.rs"]
+mod stategen;
 
 mod audit;
 mod bundle;
@@ -25,6 +27,9 @@ mod hostile;
 mod import;
 mod never_panics;
 mod plan_cli;
+mod plan_diff;
+mod plan_property;
+mod plan_roundtrip;
 mod plan_rules;
 mod plan_support;
 mod policy_tests;
