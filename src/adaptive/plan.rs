@@ -234,7 +234,7 @@ fn preflight(target: &Target, live: &State) -> Result<(), PlanError> {
         .map(|(policy, deployed)| (deployed.as_str(), policy.as_str()))
         .collect();
     let mut missing: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (key, role) in &target.state.roles {
+    for (key, role) in &target.roles {
         for p in &role.permissions {
             if !known.contains(p.as_str()) {
                 let key = policy_key.get(key.as_str()).copied().unwrap_or(key);
@@ -292,7 +292,7 @@ struct Stages {
 
 struct Planner<'a> {
     live: &'a State,
-    target: &'a Target,
+    target: &'a Target<'a>,
     stages: Stages,
     manual: Vec<Manual>,
     unmanaged: Vec<Unmanaged>,
@@ -331,7 +331,7 @@ fn memberships_text(teams: &BTreeMap<String, String>) -> String {
 
 impl Planner<'_> {
     fn teams(&mut self) {
-        let (live, target) = (&self.live.teams, &self.target.state.teams);
+        let (live, target) = (&self.live.teams, &self.target.teams);
         for (key, team) in target {
             match live.get(key) {
                 None => self.stages.create_teams.push(planned(
@@ -366,7 +366,7 @@ impl Planner<'_> {
     }
 
     fn roles(&mut self) {
-        let (live, target) = (&self.live.roles, &self.target.state.roles);
+        let (live, target) = (&self.live.roles, &self.target.roles);
         for (key, role) in target {
             match live.get(key) {
                 None => self.stages.create_roles.push(planned(
@@ -414,12 +414,12 @@ impl Planner<'_> {
     }
 
     fn users(&mut self, prune: bool) {
-        let (live, target) = (&self.live.users, &self.target.state.users);
-        for (email, user) in target {
+        let live = &self.live.users;
+        for (email, user) in self.target.users() {
             let Some(current) = live.get(email) else {
                 self.stages.create_users.push(planned(
                     Operation::CreateUser {
-                        email: email.clone(),
+                        email: email.to_string(),
                         name: user.name.clone(),
                         teams: user
                             .teams
@@ -442,9 +442,9 @@ impl Planner<'_> {
                 self.notes
                     .push(name_note("user", email, &current.name, &user.name));
             }
-            self.memberships(email, current, user);
+            self.memberships(email, current, &user);
         }
-        for (email, user) in live.iter().filter(|(e, _)| !target.contains_key(*e)) {
+        for (email, user) in live.iter().filter(|(e, _)| !self.target.declares_user(e)) {
             if self.target.is_new_login(&user.teams) {
                 continue;
             }
@@ -534,8 +534,8 @@ impl Planner<'_> {
     }
 
     fn projects(&mut self) {
-        let (live, target) = (&self.live.projects, &self.target.state.projects);
-        for (key, project) in target {
+        let live = &self.live.projects;
+        for (key, project) in self.target.projects() {
             let Some(current) = live.get(key) else {
                 self.manual.push(Manual {
                     what: format!("create project `{key}` ({:?})", project.name),
@@ -550,15 +550,15 @@ impl Planner<'_> {
             if current.shares != project.shares {
                 self.stages.share_projects.push(planned(
                     Operation::ShareProject {
-                        project: key.clone(),
-                        shares: project_shares(project),
+                        project: key.to_string(),
+                        shares: project_shares(&project),
                     },
                     Action::Change,
-                    format!("project `{key}`: {}", shares_change(current, project)),
+                    format!("project `{key}`: {}", shares_change(current, &project)),
                 ));
             }
         }
-        for (key, project) in live.iter().filter(|(k, _)| !target.contains_key(*k)) {
+        for (key, project) in live.iter().filter(|(k, _)| !self.target.has_project(k)) {
             self.unmanaged.push(Unmanaged {
                 kind: "project".into(),
                 key: key.clone(),
@@ -620,10 +620,33 @@ impl Planner<'_> {
             stages.share_projects,
             stages.remove_from_teams,
         ];
-        let mut operations = Vec::new();
-        let mut last = Vec::new();
         let me = me.map(str::to_ascii_lowercase);
-        for mut op in all.into_iter().flatten() {
+        let all: Vec<PlannedOperation> = all.into_iter().flatten().collect();
+        // When `me` moves to a role at least as strong in the admin team, an
+        // update taking permissions from the role they leave waits until they
+        // have left it: then it lowers nobody's access that runs the plan.
+        let leaving = me.as_deref().and_then(|me| {
+            let moves_up = all.iter().any(|op| {
+                matches!(&op.operation, Operation::AddToTeam { email, team, .. }
+                    if email == me && *team == target.admin_team)
+                    && lockout(&op.operation, me, live, target).is_none()
+            });
+            let held = live.users.get(me)?.teams.get(&target.admin_team)?;
+            moves_up.then_some(held.as_str())
+        });
+        let mut operations = Vec::new();
+        let mut after_move = Vec::new();
+        let mut last = Vec::new();
+        for mut op in all {
+            if let (Operation::UpdateRole { key, .. }, Some(held)) = (&op.operation, leaving) {
+                if key == held {
+                    op.reason.push_str(
+                        "; runs after your own role in the admin team changes, so it does not lower your access",
+                    );
+                    after_move.push(op);
+                    continue;
+                }
+            }
             let lockout = me
                 .as_deref()
                 .and_then(|me| lockout(&op.operation, me, live, target));
@@ -642,6 +665,7 @@ impl Planner<'_> {
                 }),
             }
         }
+        operations.extend(after_move);
         operations.extend(last);
         let count = |a: Action| operations.iter().filter(|o| o.action == a).count();
         let summary = Summary {
@@ -744,7 +768,6 @@ fn lockout(op: &Operation, me: &str, live: &State, target: &Target) -> Option<St
         )),
         Operation::AddToTeam { email, team, role } if email == me && team == admin => {
             let after = target
-                .state
                 .roles
                 .get(role)
                 .or_else(|| live.roles.get(role))

@@ -241,25 +241,90 @@ impl State {
     /// The state file's bytes: pretty JSON, keys and arrays sorted, a final
     /// newline; the same state always gives the same bytes.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut sorted = self.clone();
-        sorted.permissions.sort();
-        sorted.permissions.dedup();
-        for role in sorted.roles.values_mut() {
-            role.permissions.sort();
-            role.permissions.dedup();
-        }
-        // Serializing maps of strings cannot fail.
-        let mut bytes = serde_json::to_vec_pretty(&sorted).unwrap_or_default();
-        bytes.push(b'\n');
+        let mut bytes = Vec::new();
+        // Writing into a Vec cannot fail, nor can serializing strings.
+        let _ = self.write_json(&mut bytes);
         bytes
     }
 
+    /// [`State::to_json`], written as it is made: a state of 100,000 users
+    /// is never held twice.
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = out;
+        serde_json::to_writer_pretty(&mut out, &Canonical(self))?;
+        out.write_all(b"\n")
+    }
+
     /// `sha256:` of [`State::to_json`]: what a saved plan was made against.
+    /// Hashed as it is written, without the bytes in memory.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
-        let hash = Sha256::digest(self.to_json());
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        struct Hasher(Sha256);
+        impl std::io::Write for Hasher {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hasher = Hasher(Sha256::new());
+        let _ = self.write_json(std::io::BufWriter::new(&mut hasher));
+        let hex: String = hasher
+            .0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         format!("sha256:{hex}")
+    }
+}
+
+/// A state serialized with its permission lists sorted and deduplicated
+/// (its maps are sorted already), without a sorted copy of it.
+struct Canonical<'a>(&'a State);
+
+/// A list of names, sorted and deduplicated as it is written.
+struct SortedNames<'a>(&'a [String]);
+
+impl Serialize for SortedNames<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names: BTreeSet<&String> = self.0.iter().collect();
+        s.collect_seq(names)
+    }
+}
+
+struct CanonicalRole<'a>(&'a RoleState);
+
+impl Serialize for CanonicalRole<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut role = s.serialize_struct("RoleState", 2)?;
+        role.serialize_field("name", &self.0.name)?;
+        role.serialize_field("permissions", &SortedNames(&self.0.permissions))?;
+        role.end()
+    }
+}
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let state = self.0;
+        let roles: BTreeMap<&String, CanonicalRole> = state
+            .roles
+            .iter()
+            .map(|(k, r)| (k, CanonicalRole(r)))
+            .collect();
+        let mut out = s.serialize_struct("State", 7)?;
+        out.serialize_field("schema", &state.schema)?;
+        out.serialize_field("version", &state.version)?;
+        out.serialize_field("permissions", &SortedNames(&state.permissions))?;
+        out.serialize_field("roles", &roles)?;
+        out.serialize_field("teams", &state.teams)?;
+        out.serialize_field("users", &state.users)?;
+        out.serialize_field("projects", &state.projects)?;
+        out.end()
     }
 }
 

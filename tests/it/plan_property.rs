@@ -314,18 +314,19 @@ proptest! {
         // Refused lockouts (manual items) stay as they were.
         let refused = |prefix: String| first.manual.iter().any(|m| m.what.starts_with(&prefix));
         let target = rolegraph::adaptive::Target::new(&policy, &after);
-        for (key, role) in &target.state.roles {
+        let target = target.to_state(&after);
+        for (key, role) in &target.roles {
             if !refused(format!("roles.update {key} ")) {
                 prop_assert_eq!(&after.roles[key], role);
             }
         }
-        for (email, user) in &target.state.users {
+        for (email, user) in &target.users {
             if refused(format!("users.add_to_team {email} ")) || refused(format!("users.remove_from_team {email} ")) {
                 continue;
             }
             prop_assert_eq!(&after.users[email].teams, &user.teams);
         }
-        for (key, project) in &target.state.projects {
+        for (key, project) in &target.projects {
             if let Some(p) = after.projects.get(key) {
                 prop_assert_eq!(&p.shares, &project.shares);
             }
@@ -334,7 +335,7 @@ proptest! {
             let kept: BTreeMap<&String, usize> = after
                 .users
                 .iter()
-                .filter(|(e, _)| !target.state.users.contains_key(*e))
+                .filter(|(e, _)| !target.users.contains_key(*e))
                 .map(|(e, u)| (e, u.teams.len()))
                 .collect();
             for (email, n) in kept {

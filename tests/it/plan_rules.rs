@@ -30,30 +30,34 @@ fn a_deployment_in_sync_has_no_drift() {
 
 #[test]
 fn the_target_flattens_roles_and_takes_exact_memberships_and_shares() {
-    let t = Target::new(&org(), &org_state().build());
+    let live = org_state().build();
+    let org = org();
+    let t = Target::new(&org, &live);
+    let state = t.to_state(&live);
     assert_eq!(
-        t.state.roles["builder"].permissions,
+        state, live,
+        "the deployment of the org is the target of its policy"
+    );
+    assert_eq!(
+        t.roles["builder"].permissions,
         ["project:adapt", "project:read", "project:share"],
         "includes are expanded"
     );
     assert_eq!(
-        t.state.roles["admin"].permissions, PERMISSIONS,
+        t.roles["admin"].permissions, PERMISSIONS,
         "`*` is every declared permission"
     );
-    assert_eq!(
-        t.state.roles["viewer"].name, "Viewer",
-        "titles become names"
-    );
+    assert_eq!(t.roles["viewer"].name, "Viewer", "titles become names");
     // `admins` are members of the admin team as `admin`; `member` lines count too.
-    assert_eq!(t.state.users["root@acme.com"].teams["admin"], "admin");
-    assert_eq!(t.state.users["ana@acme.com"].teams["ml"], "builder");
+    assert_eq!(state.users["root@acme.com"].teams["admin"], "admin");
+    assert_eq!(state.users["ana@acme.com"].teams["ml"], "builder");
     assert_eq!(
-        t.state.users["ana@acme.com"].name, "ana@acme.com",
+        state.users["ana@acme.com"].name, "ana@acme.com",
         "no title: the key"
     );
-    assert_eq!(t.state.projects["bot"].shares.len(), 2);
+    assert_eq!(state.projects["bot"].shares.len(), 2);
     assert!(
-        !t.state.projects.contains_key("corpus"),
+        !state.projects.contains_key("corpus"),
         "datasets are not synced"
     );
     assert_eq!(t.project_kind.as_deref(), Some("project"));
@@ -70,7 +74,9 @@ fn the_project_kind_is_use_case_when_the_policy_has_no_project_kind() {
     );
     let t = Target::new(&p, &State::new());
     assert_eq!(t.project_kind.as_deref(), Some("use_case"));
-    assert_eq!(t.state.projects.keys().collect::<Vec<_>>(), ["a"]);
+    let keys: Vec<&str> = t.projects().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["a"]);
+    assert!(t.has_project("a") && !t.has_project("b"));
     assert_eq!(t.unsynced["project_like"], 1);
 }
 
@@ -534,6 +540,43 @@ fn the_plan_is_deterministic_whatever_the_order_of_files() {
         plan(&a, &live, Some("root@acme.com"), &options)
             .unwrap()
             .to_json()
+    );
+}
+
+#[test]
+fn state_files_are_canonical_bytes() {
+    for name in [
+        "in-sync.state.json",
+        "drifted.state.json",
+        "project-api.state.json",
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let state = State::from_json(&bytes).unwrap();
+        assert_eq!(
+            String::from_utf8(state.to_json()).unwrap(),
+            String::from_utf8(bytes).unwrap(),
+            "{name}"
+        );
+    }
+    // Permission lists are written sorted and once, however they are held.
+    let mut messy = org_state().build();
+    messy.permissions.reverse();
+    messy.permissions.push("project:read".into());
+    messy
+        .roles
+        .get_mut("builder")
+        .unwrap()
+        .permissions
+        .reverse();
+    let clean = org_state().build();
+    assert_eq!(messy.to_json(), clean.to_json());
+    assert_eq!(messy.digest(), clean.digest());
+    let mut expected = serde_json::to_vec_pretty(&clean).unwrap();
+    expected.push(b'\n');
+    assert_eq!(clean.to_json(), expected);
+    assert_ne!(
+        clean.digest(),
+        org_state().user("x@acme.com", "X", &[]).build().digest()
     );
 }
 
