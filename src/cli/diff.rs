@@ -4,7 +4,9 @@
 
 use globset::Glob;
 
-use super::output::{format, json, policy_from_sources, print, usage_error, CmdResult, Exit};
+use super::output::{
+    format, json, policy_from_sources, print, until_exit, usage_error, CmdResult, Exit,
+};
 use super::{Cli, Format};
 use crate::adaptive::as_policy;
 use crate::diff::{self, git, Diff};
@@ -58,12 +60,12 @@ fn adaptive(
             "`diff adaptive:STATE.json NEW` compares a deployment with a policy: NEW must be a policy path or `git:REV[:PATH]`",
         ));
     }
-    let state = super::plan::read_state(std::path::Path::new(state))?;
+    let state = until_exit(super::plan::read_state(std::path::Path::new(state))?);
     let new_sources = read(cli, new)?;
     let Some(new_policy) = check(cli, "new", new, new_sources) else {
         return Ok(Exit::Failure);
     };
-    let sides = as_policy::diff_sides(&state, &new_policy);
+    let sides = until_exit(as_policy::diff_sides(state, &new_policy));
     for note in &sides.notes {
         eprintln!("note: {note}");
     }
