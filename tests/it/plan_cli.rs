@@ -164,9 +164,12 @@ fn a_saved_plan_is_the_json_plan_with_the_state_digest() {
 fn bad_state_files_are_refused_with_exit_2() {
     let policies = Path::new(POLICIES);
     let mut all = String::new();
-    let mut names: Vec<_> = std::fs::read_dir(fixture("bad"))
+    // `bad-*.json`, beside the good ones: one level down would make them
+    // policy fixtures for `diagnostics::fixtures`.
+    let mut names: Vec<_> = std::fs::read_dir(fixture(""))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("bad-"))
         .collect();
     names.sort();
     for path in names {

@@ -234,7 +234,7 @@ fn the_shipped_example_against_its_drifted_deployment() {
 #[test]
 fn usage_errors() {
     let policies = Path::new(POLICIES);
-    let bad = format!("adaptive:{}", fixture("bad/unknown-team.json").display());
+    let bad = format!("adaptive:{}", fixture("bad-unknown-team.json").display());
     let out = rolegraph(policies)
         .args(["diff", &bad, POLICIES])
         .output()
