@@ -54,13 +54,31 @@ pub fn summary(plan: &Plan) -> String {
     )
 }
 
+/// Text from the deployment or the policy with its control characters
+/// escaped: a name holding a line break or a terminal escape cannot forge a
+/// line of the plan, end a Markdown code block or recolour a terminal.
+fn visible(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn operation(out: &mut String, op: &PlannedOperation, indent: &str) {
-    let _ = writeln!(out, "{indent}# {}", op.reason);
+    let _ = writeln!(out, "{indent}# {}", visible(&op.reason));
     let _ = writeln!(
         out,
         "{indent}{} {}",
         op.action.sign(),
-        describe(&op.operation)
+        visible(&describe(&op.operation))
     );
 }
 
@@ -78,21 +96,27 @@ pub fn to_text(plan: &Plan) -> String {
     if !plan.manual.is_empty() {
         out.push_str("Manual steps (drift the API cannot fix):\n");
         for m in &plan.manual {
-            let _ = writeln!(out, "  ! {}\n      {}", m.what, m.why);
+            let _ = writeln!(out, "  ! {}\n      {}", visible(&m.what), visible(&m.why));
         }
         out.push('\n');
     }
     if !plan.unmanaged.is_empty() {
         out.push_str("Unmanaged (in the deployment, not in the policy; left alone):\n");
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "  {} {}: {}", u.kind, u.key, u.detail);
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                u.kind,
+                visible(&u.key),
+                visible(&u.detail)
+            );
         }
         out.push('\n');
     }
     if !plan.notes.is_empty() {
         out.push_str("Notes:\n");
         for n in &plan.notes {
-            let _ = writeln!(out, "  - {n}");
+            let _ = writeln!(out, "  - {}", visible(n));
         }
         out.push('\n');
     }
@@ -103,7 +127,7 @@ pub fn to_text(plan: &Plan) -> String {
 
 /// Escapes a table cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    visible(s).replace('|', "\\|")
 }
 
 fn more(out: &mut String, left: usize, what: &str) {

@@ -613,3 +613,44 @@ fn a_saved_plan_reads_back_with_the_digest_of_its_state() {
     assert_eq!(op_keys, ["args", "op", "reason"]);
     assert!(Plan::from_json(b"{\"operations\": 1}").is_err());
 }
+
+#[test]
+fn names_cannot_forge_lines_of_the_plan() {
+    let live = org_state()
+        .team("evil\n```\n+ teams.create pwned", "x")
+        .user(
+            "bo@acme.com",
+            "Bo\u{1b}[31m",
+            &[("ml", "viewer"), ("ops", "builder")],
+        )
+        .project(
+            "bot",
+            "Bot\r\n- users.remove_from_team everyone",
+            &[
+                ("ml", "builder", true),
+                ("ops", "viewer", false),
+                ("evil\n```\n+ teams.create pwned", "viewer", false),
+            ],
+        )
+        .build();
+    let p = plan_of(&org(), &live);
+    assert_eq!(op_names(&p), ["projects.share"], "the evil share goes");
+    let text = rolegraph::adaptive::render::to_text(&p);
+    let markdown = rolegraph::adaptive::render::to_markdown(&p);
+    for out in [&text, &markdown] {
+        assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out}");
+        for forged in ["+ teams.create pwned", "- users.remove_from_team everyone"] {
+            assert!(
+                !out.lines().any(|l| l.trim_start().starts_with(forged)),
+                "{out}"
+            );
+        }
+    }
+    let fences = |out: &str| out.lines().filter(|l| l.trim().starts_with("```")).count();
+    assert_eq!(fences(&text), 0, "{text}");
+    assert_eq!(
+        fences(&markdown),
+        2,
+        "one code block, opened and closed: {markdown}"
+    );
+}
