@@ -93,6 +93,11 @@ pub enum StateError {
     Schema(String),
     #[error("state file version {0} is not supported (this rolegraph reads version {VERSION})")]
     Version(u32),
+    /// A key, email or permission that is empty or holds whitespace or a
+    /// control character: no deployment names things so, and printed it
+    /// could forge a line of a report.
+    #[error("{what} {name:?} is not a name (empty, or with whitespace or control characters)")]
+    BadName { what: &'static str, name: String },
     #[error("user `{email}` is not written in lower case")]
     EmailCase { email: String },
     #[error("user `{0}` appears twice (emails are compared case-insensitively)")]
@@ -196,6 +201,7 @@ impl State {
         if self.version != VERSION {
             return Err(StateError::Version(self.version));
         }
+        self.check_names()?;
         for (email, user) in &self.users {
             if email.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(StateError::EmailCase {
@@ -235,6 +241,34 @@ impl State {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Refuses an empty key, email or permission, or one with whitespace or
+    /// a control character (display names may hold anything).
+    fn check_names(&self) -> Result<(), StateError> {
+        let check = |what: &'static str, name: &String| {
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                Err(StateError::BadName {
+                    what,
+                    name: name.clone(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        self.permissions
+            .iter()
+            .try_for_each(|p| check("permission", p))?;
+        for (key, role) in &self.roles {
+            check("role", key)?;
+            role.permissions
+                .iter()
+                .try_for_each(|p| check("permission", p))?;
+        }
+        self.teams.keys().try_for_each(|k| check("team", k))?;
+        self.users.keys().try_for_each(|e| check("user", e))?;
+        self.projects.keys().try_for_each(|k| check("project", k))?;
         Ok(())
     }
 

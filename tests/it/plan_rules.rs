@@ -616,8 +616,20 @@ fn a_saved_plan_reads_back_with_the_digest_of_its_state() {
 
 #[test]
 fn names_cannot_forge_lines_of_the_plan() {
+    // Keys are names: a state with a line break in one is refused.
+    let evil_key = org_state().team("evil\n```\n+ teams.create pwned", "x").0;
+    assert!(evil_key
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("is not a name"));
+    // Display names may hold anything, and are printed escaped.
     let live = org_state()
-        .team("evil\n```\n+ teams.create pwned", "x")
+        .role(
+            "viewer",
+            "Viewer\n```\n+ teams.create pwned",
+            &["project:read"],
+        )
         .user(
             "bo@acme.com",
             "Bo\u{1b}[31m",
@@ -626,15 +638,11 @@ fn names_cannot_forge_lines_of_the_plan() {
         .project(
             "bot",
             "Bot\r\n- users.remove_from_team everyone",
-            &[
-                ("ml", "builder", true),
-                ("ops", "viewer", false),
-                ("evil\n```\n+ teams.create pwned", "viewer", false),
-            ],
+            &[("ml", "builder", true), ("ops", "viewer", false)],
         )
         .build();
     let p = plan_of(&org(), &live);
-    assert_eq!(op_names(&p), ["projects.share"], "the evil share goes");
+    assert_eq!(op_names(&p), ["roles.update"], "the name is set right");
     let text = rolegraph::adaptive::render::to_text(&p);
     let markdown = rolegraph::adaptive::render::to_markdown(&p);
     for out in [&text, &markdown] {
