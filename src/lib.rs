@@ -11,7 +11,8 @@
 //! 6. [`testing`]: the policy's own tests, invariants and coverage;
 //!
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
-//! `import` (with the `cli` feature). [`bundle`] saves a checked model for
+//! `import` and `export` (with the `cli` feature); [`adaptive`] meets the
+//! live deployment (its state, the target, the plan). [`bundle`] saves a checked model for
 //! fast loading. [`diagnostics`] turns every problem into a report.
 //!
 //! The command line (`cli`, and what only it needs: clap, YAML) is the
@@ -50,6 +51,8 @@ pub mod compile;
 pub mod diagnostics;
 pub mod diff;
 pub mod eval;
+#[cfg(feature = "cli")]
+pub mod export;
 pub mod fmt;
 pub mod graph;
 #[cfg(feature = "cli")]

@@ -6,13 +6,16 @@ mod audit;
 mod check;
 mod completions;
 mod diff;
+mod export;
 mod fmt;
 mod graph;
 mod import;
 mod init;
 mod lsp;
 mod output;
+mod plan;
 mod query;
+mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,7 +125,8 @@ pub enum Command {
     What { user: String },
     /// Access granted and revoked between two policies (formats: text, json, markdown).
     Diff {
-        /// The old policy: a path, or `git:REV[:PATH]`.
+        /// The old policy: a path, `git:REV[:PATH]`, or `adaptive:STATE.json`
+        /// (a deployment's state file, read through the new policy).
         old: String,
         /// The new policy: a path, or `git:REV[:PATH]`.
         new: String,
@@ -157,6 +161,9 @@ pub enum Command {
         #[arg(long, value_name = "EMAIL")]
         user: Option<String>,
     },
+    /// The operations that take the live deployment to the policy, and what
+    /// cannot be done (formats: text, json, markdown).
+    Plan(plan::PlanArgs),
     /// Import settings from another tool.
     #[command(subcommand)]
     Import(ImportSource),
@@ -170,6 +177,9 @@ pub enum Command {
         #[arg(long, hide = true)]
         stdio: bool,
     },
+    /// Write settings for another tool from the policy.
+    #[command(subcommand)]
+    Export(ExportTarget),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -186,6 +196,24 @@ pub enum ImportSource {
         #[arg(value_name = "VALUES.yaml")]
         values: PathBuf,
     },
+    /// Write policy files that describe a deployment's state file.
+    Adaptive {
+        #[arg(value_name = "STATE.json")]
+        state: PathBuf,
+        /// Write the files into this directory (new or empty) instead of
+        /// printing one policy.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Take `auth` from a Helm `values.yaml` instead of the defaults.
+        #[arg(long, value_name = "values.yaml")]
+        helm: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportTarget {
+    /// Print the `auth:` section of a Helm `values.yaml` from the policy's `auth` block.
+    Helm,
 }
 
 /// Runs the command line; the binary's `main`.
@@ -259,8 +287,15 @@ pub fn run(cli: &Cli) -> Exit {
             fail_on_escalation,
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
+        Command::Plan(args) => plan::run(cli, args),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
         Command::Lsp { .. } => lsp::run(cli),
+        Command::Import(ImportSource::Adaptive {
+            state,
+            output,
+            helm,
+        }) => import::adaptive(cli, state, output.as_deref(), helm.as_deref()),
+        Command::Export(ExportTarget::Helm) => export::helm(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
     };

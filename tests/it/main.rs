@@ -7,6 +7,8 @@ mod common;
 #[path = "../../benches/support/orgen.rs"]
 mod orgen;
 mod reference;
+#[path = "../../benches/support/stategen.rs"]
+mod stategen;
 
 mod audit;
 mod bundle;
@@ -38,5 +40,11 @@ mod lsp_features;
 mod lsp_neovim;
 mod lsp_robustness;
 mod never_panics;
+mod plan_cli;
+mod plan_diff;
+mod plan_property;
+mod plan_roundtrip;
+mod plan_rules;
+mod plan_support;
 mod policy_tests;
 mod scan;
