@@ -5,6 +5,8 @@
 //! checked policy. Out: a plan of [`Operation`]s, in the order SPEC §9 gives,
 //! that the client can send as GraphQL mutations.
 
+#[cfg(feature = "cli")]
+pub mod client;
 pub mod ops;
 pub mod state;
 

@@ -11,6 +11,7 @@ mod graph;
 mod import;
 mod init;
 mod output;
+mod pull;
 mod query;
 
 use std::path::PathBuf;
@@ -150,6 +151,15 @@ pub enum Command {
         #[arg(long, value_name = "EMAIL")]
         user: Option<String>,
     },
+    /// Read the live Adaptive deployment and write its state file (key from `ADAPTIVE_API_KEY`).
+    Pull {
+        /// The deployment's base URL (default: `ADAPTIVE_URL`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Write the state file here, atomically, instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Import settings from another tool.
     #[command(subcommand)]
     Import(ImportSource),
@@ -242,6 +252,7 @@ pub fn run(cli: &Cli) -> Exit {
             fail_on_escalation,
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
+        Command::Pull { url, output } => pull::run(cli, url.as_deref(), output.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
