@@ -26,3 +26,6 @@ mod import;
 mod never_panics;
 mod policy_tests;
 mod scan;
+mod standin;
+
+mod adaptive_pull;
