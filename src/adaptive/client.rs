@@ -73,7 +73,9 @@ pub enum ClientError {
     NoUrl,
     #[error("`{url}` is not a deployment URL: {why}")]
     BadUrl { url: String, why: &'static str },
-    #[error("`ADAPTIVE_API_KEY` is not set: rolegraph reads the API key only from the environment")]
+    #[error(
+        "`ADAPTIVE_API_KEY` is not set: rolegraph reads the API key only from the environment"
+    )]
     NoKey,
     #[error("`ADAPTIVE_API_KEY` cannot be sent in a header: {0}")]
     BadKey(&'static str),
@@ -104,7 +106,7 @@ pub enum ClientError {
     Graphql { operation: String, message: String },
     /// The answers, put together, are not a consistent state (an email
     /// twice, a membership naming an unknown role, …).
-    #[error("{operation}: the deployment's state is refused: {detail}")]
+    #[error("{operation}: the deployment's answer is inconsistent: {detail}")]
     Inconsistent { operation: String, detail: String },
 }
 
@@ -236,19 +238,13 @@ impl Connection {
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 return Err(ClientError::BadAnswer {
                     operation: operation.to_string(),
-                    detail: format!(
-                        "the answer is larger than {} MiB",
-                        MAX_ANSWER_BYTES >> 20
-                    ),
+                    detail: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
                 })
             }
             Err(e) => {
                 return Err(ClientError::Lost {
                     operation: operation.to_string(),
-                    detail: format!(
-                        "the answer was cut short ({})",
-                        self.clean(&e.to_string())
-                    ),
+                    detail: format!("the answer was cut short ({})", self.clean(&e.to_string())),
                 })
             }
         };
@@ -324,7 +320,9 @@ impl Connection {
                 unreachable(format!("no connection within {secs} s"))
             }
             ureq::Error::Tls(what) => unreachable(format!("TLS: {what}")),
-            ureq::Error::Rustls(tls) => unreachable(format!("TLS: {}", self.clean(&tls.to_string()))),
+            ureq::Error::Rustls(tls) => {
+                unreachable(format!("TLS: {}", self.clean(&tls.to_string())))
+            }
             ureq::Error::InvalidProxyUrl => {
                 unreachable("the proxy URL in the environment is not valid".to_string())
             }
@@ -399,7 +397,10 @@ impl Connection {
             if e.is_eof() {
                 bad("the answer is cut short (its JSON ends early)".to_string())
             } else if e.is_syntax() {
-                bad(format!("the answer is not JSON ({})", self.clean(&e.to_string())))
+                bad(format!(
+                    "the answer is not JSON ({})",
+                    self.clean(&e.to_string())
+                ))
             } else {
                 bad(format!(
                     "the answer is not a GraphQL response ({})",
@@ -505,6 +506,7 @@ fn is_loopback(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -28,4 +28,6 @@ mod policy_tests;
 mod scan;
 mod standin;
 
+mod adaptive_errors;
+mod adaptive_execute;
 mod adaptive_pull;

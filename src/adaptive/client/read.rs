@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::{ClientError, Connection};
-use crate::adaptive::state::{ProjectState, RoleState, ShareState, State, StateError, TeamState, UserState};
+use crate::adaptive::state::{
+    ProjectState, RoleState, ShareState, State, StateError, TeamState, UserState,
+};
 
 /// What a read of the deployment gives: its state, and the email of the
 /// user the API key belongs to (`me`; none when the key is not a user's).
@@ -121,7 +123,7 @@ impl Connection {
     /// Runs one query and reads its `data` as `T`. Any `errors` entry fails
     /// the read: a partial answer is not a state.
     fn query<T: DeserializeOwned>(&self, name: &str, document: &str) -> Result<T, ClientError> {
-        let operation = format!("`{name}`");
+        let operation = format!("query `{name}`");
         let answer = self.call(&operation, name, document, serde_json::json!({}))?;
         let envelope = self.envelope(&operation, &answer)?;
         if let Some(errors) = envelope.errors.as_deref().filter(|e| !e.is_empty()) {
@@ -154,7 +156,7 @@ fn assemble(
     teams: TeamsData,
 ) -> Result<State, ClientError> {
     let inconsistent = |operation: &str, detail: String| ClientError::Inconsistent {
-        operation: format!("`{operation}`"),
+        operation: format!("query `{operation}`"),
         detail,
     };
     let mut state = State::new();
@@ -170,7 +172,10 @@ fn assemble(
             permissions,
         };
         if state.roles.insert(role.key.clone(), value).is_some() {
-            return Err(inconsistent("ListRoles", format!("role `{}` is listed twice", role.key)));
+            return Err(inconsistent(
+                "ListRoles",
+                format!("role `{}` is listed twice", role.key),
+            ));
         }
     }
     for team in teams.teams {
@@ -179,7 +184,10 @@ fn assemble(
             .insert(team.key.clone(), TeamState { name: team.name })
             .is_some()
         {
-            return Err(inconsistent("ListTeams", format!("team `{}` is listed twice", team.key)));
+            return Err(inconsistent(
+                "ListTeams",
+                format!("team `{}` is listed twice", team.key),
+            ));
         }
     }
     for user in users.users {

@@ -23,9 +23,15 @@ pub const DEFAULT_BATCH_SIZE: usize = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyEvent<'a> {
     /// About to be sent (with the rest of its request).
-    Sending { index: usize, operation: &'a Operation },
+    Sending {
+        index: usize,
+        operation: &'a Operation,
+    },
     /// The deployment confirmed it.
-    Done { index: usize, operation: &'a Operation },
+    Done {
+        index: usize,
+        operation: &'a Operation,
+    },
     /// The deployment refused it, with this message.
     Failed {
         index: usize,
@@ -33,9 +39,15 @@ pub enum ApplyEvent<'a> {
         message: &'a str,
     },
     /// Sent, but the answer does not say whether it ran.
-    Unconfirmed { index: usize, operation: &'a Operation },
+    Unconfirmed {
+        index: usize,
+        operation: &'a Operation,
+    },
     /// Sent in a request the deployment refused as a whole: it did not run.
-    NotRun { index: usize, operation: &'a Operation },
+    NotRun {
+        index: usize,
+        operation: &'a Operation,
+    },
 }
 
 /// One operation the deployment refused.
@@ -141,8 +153,12 @@ impl Connection {
         let answer = self
             .call(&operation, "RolegraphApply", &document, variables)
             .and_then(|answer| {
-                self.envelope(&operation, &answer)
-                    .map(|e| (e.data.map(|d| d.get().to_string()), e.errors.unwrap_or_default()))
+                self.envelope(&operation, &answer).map(|e| {
+                    (
+                        e.data.map(|d| d.get().to_string()),
+                        e.errors.unwrap_or_default(),
+                    )
+                })
             });
         let (data, errors) = match answer {
             Ok(parsed) => parsed,
@@ -172,8 +188,9 @@ impl Connection {
                 _ => None,
             })
             .unwrap_or_default();
-        let (attributed, unattributed): (Vec<&GraphqlError>, Vec<&GraphqlError>) =
-            errors.iter().partition(|e| alias_index(e).is_some_and(|i| batch.contains(&i)));
+        let (attributed, unattributed): (Vec<&GraphqlError>, Vec<&GraphqlError>) = errors
+            .iter()
+            .partition(|e| alias_index(e).is_some_and(|i| batch.contains(&i)));
         // Errors that name no operation of this request, with nothing run:
         // the document was refused before execution (GraphQL validation).
         if !unattributed.is_empty() && attributed.is_empty() && data.is_empty() {
@@ -375,6 +392,7 @@ fn field(index: usize, op: &Operation) -> Field {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::adaptive::ops::{ProjectShare, TeamRole};
 

@@ -163,7 +163,11 @@ async fn graphql(AxumState(app): AxumState<App>, headers: HeaderMap, body: Bytes
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("not a GraphQL request: {e}")).into_response()
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("not a GraphQL request: {e}"),
+            )
+                .into_response()
         }
     };
     let response = app.schema.execute(request).await;

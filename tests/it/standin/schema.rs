@@ -235,13 +235,25 @@ pub struct Mutation;
 
 #[Object]
 impl Mutation {
-    async fn create_team(&self, ctx: &Context<'_>, input: TeamCreate) -> async_graphql::Result<Team> {
+    async fn create_team(
+        &self,
+        ctx: &Context<'_>,
+        input: TeamCreate,
+    ) -> async_graphql::Result<Team> {
         with_store(ctx, |s| s.create_team(input))
     }
-    async fn create_role(&self, ctx: &Context<'_>, input: RoleCreate) -> async_graphql::Result<Role> {
+    async fn create_role(
+        &self,
+        ctx: &Context<'_>,
+        input: RoleCreate,
+    ) -> async_graphql::Result<Role> {
         with_store(ctx, |s| s.create_role(input))
     }
-    async fn update_role(&self, ctx: &Context<'_>, input: RoleUpdate) -> async_graphql::Result<Role> {
+    async fn update_role(
+        &self,
+        ctx: &Context<'_>,
+        input: RoleUpdate,
+    ) -> async_graphql::Result<Role> {
         with_store(ctx, |s| s.update_role(input))
     }
     async fn create_user(

@@ -44,7 +44,9 @@ impl Shared {
     }
 
     pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Counts one mutation; the chosen one fails before touching anything.
@@ -177,9 +179,12 @@ impl Store {
             );
         }
         for (key, t) in &self.teams {
-            state
-                .teams
-                .insert(key.clone(), TeamState { name: t.name.clone() });
+            state.teams.insert(
+                key.clone(),
+                TeamState {
+                    name: t.name.clone(),
+                },
+            );
         }
         for (email, u) in &self.users {
             state.users.insert(
@@ -232,7 +237,10 @@ impl Store {
         self.teams.keys().filter_map(|k| self.team(k)).collect()
     }
     pub fn all_projects(&self) -> Vec<Project> {
-        self.projects.keys().filter_map(|k| self.project(k)).collect()
+        self.projects
+            .keys()
+            .filter_map(|k| self.project(k))
+            .collect()
     }
 
     pub fn team(&self, key: &str) -> Option<Team> {
@@ -421,9 +429,7 @@ impl Store {
         if input.user_type != UserType::Human {
             return Err("the stand-in creates human users only".to_string());
         }
-        let email = input
-            .email
-            .ok_or("an email is required for a human user")?;
+        let email = input.email.ok_or("an email is required for a human user")?;
         if !email.contains('@') || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(format!("`{email}` is not an email address"));
         }
@@ -472,7 +478,14 @@ impl Store {
     pub fn remove_team_member(&mut self, input: TeamMemberRemove) -> Result<User, String> {
         let user = self.find_user(&input.user)?;
         let team = self.find_team(&input.team)?;
-        if self.users.get_mut(&user).unwrap().teams.remove(&team).is_none() {
+        if self
+            .users
+            .get_mut(&user)
+            .unwrap()
+            .teams
+            .remove(&team)
+            .is_none()
+        {
             return Err(format!(
                 "user `{}` is not a member of team `{team}`",
                 input.user
