@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use rolegraph::adaptive::client::Connection;
 use rolegraph::adaptive::ops::Operation;
-use rolegraph::adaptive::state::{ProjectState, RoleState, ShareState, State, TeamState, UserState};
+use rolegraph::adaptive::state::{
+    ProjectState, RoleState, ShareState, State, TeamState, UserState,
+};
 
 use standin::Standin;
 
@@ -61,7 +63,8 @@ fn deployment(size: orgen::Size) -> State {
     perms.dedup();
     state.permissions = perms;
     for (r, key) in orgen::ROLES.iter().enumerate() {
-        let mut permissions: Vec<String> = orgen::role_perms(r).iter().map(|p| p.to_string()).collect();
+        let mut permissions: Vec<String> =
+            orgen::role_perms(r).iter().map(|p| p.to_string()).collect();
         permissions.sort();
         permissions.dedup();
         state.roles.insert(
@@ -154,8 +157,10 @@ fn pull() {
         let written = std::fs::read(&file).unwrap();
         assert!(written == expected, "pull did not give the seeded state");
         println!(
-            "pull run {run}: wall {}, peak RSS {} KiB, state file {:.1} MB",
+            "pull run {run}: wall {}, rolegraph's CPU user {} s + system {} s, peak RSS {} KiB, state file {:.1} MB",
             field("Elapsed (wall clock) time (h:mm:ss or m:ss):"),
+            field("User time (seconds):"),
+            field("System time (seconds):"),
             field("Maximum resident set size (kbytes):"),
             written.len() as f64 / 1e6
         );
@@ -192,7 +197,12 @@ fn execute() {
         .map(|u| Operation::AddToTeam {
             email: orgen::user_email(u),
             team: format!("team-{}", u % 100),
-            role: if u % 2 == 0 { "read-only" } else { "power_user" }.to_string(),
+            role: if u % 2 == 0 {
+                "read-only"
+            } else {
+                "power_user"
+            }
+            .to_string(),
         })
         .collect();
     for batch in [50, 1] {
