@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use ureq::http::Uri;
 
 pub use read::Live;
-pub use write::{ApplyEvent, ApplyOutcome, FailedOperation, DEFAULT_BATCH_SIZE};
+pub use write::{mutation_name, ApplyEvent, ApplyOutcome, FailedOperation, DEFAULT_BATCH_SIZE};
 
 /// The path of the GraphQL endpoint under the deployment's base URL.
 const GRAPHQL_PATH: &str = "/api/graphql";
@@ -134,21 +134,19 @@ impl Connection {
         let base = check_url(url)?;
         let key = check_key(api_key)?;
         let endpoint = format!("{base}{GRAPHQL_PATH}");
-        let mut connection = Connection {
+        Ok(Connection {
             base,
             endpoint,
             key,
             timeout: DEFAULT_TIMEOUT,
-            agent: ureq::Agent::new_with_defaults(),
-        };
-        connection.agent = connection.build_agent();
-        Ok(connection)
+            agent: agent(DEFAULT_TIMEOUT),
+        })
     }
 
     /// The same connection with another limit on each call.
     pub fn with_timeout(mut self, timeout: Duration) -> Connection {
         self.timeout = timeout;
-        self.agent = self.build_agent();
+        self.agent = agent(timeout);
         self
     }
 
@@ -170,28 +168,8 @@ impl Connection {
         ))
     }
 
-    fn build_agent(&self) -> ureq::Agent {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        ureq::Agent::config_builder()
-            .tls_config(tls)
-            // Proxies from ALL_PROXY/HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY.
-            .proxy(ureq::Proxy::try_from_env())
-            .timeout_global(Some(self.timeout))
-            // Error statuses are answers to read (a GraphQL error body, a
-            // 401 to explain), not transport failures.
-            .http_status_as_error(false)
-            // A redirect is reported, never followed: a mutation must not be
-            // sent twice, nor the key to another host.
-            .max_redirects(0)
-            .user_agent(concat!("rolegraph/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into()
-    }
-
-    /// Sends one GraphQL document; the parsed envelope of a 2xx JSON answer,
-    /// or why there is none. `operation` names the call in errors.
+    /// Sends one GraphQL document; the body of a 2xx answer that is not an
+    /// HTML page, or why there is none. `operation` names the call in errors.
     fn call(
         &self,
         operation: &str,
@@ -316,6 +294,16 @@ impl Connection {
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
                 unreachable("connection refused".to_string())
             }
+            // A failed TLS handshake comes as an I/O error around rustls's;
+            // the request was not sent.
+            ureq::Error::Io(io)
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+            {
+                let why = io.get_ref().map(|i| i.to_string()).unwrap_or_default();
+                unreachable(format!("TLS: {}", self.clean(&why)))
+            }
             ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
                 unreachable(format!("no connection within {secs} s"))
             }
@@ -365,6 +353,28 @@ impl Connection {
         }
         line
     }
+}
+
+/// The HTTP agent: rustls with the platform's trusted roots, proxies from
+/// the environment, `timeout` for each call.
+fn agent(timeout: Duration) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        // Proxies from ALL_PROXY/HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY.
+        .proxy(ureq::Proxy::try_from_env())
+        .timeout_global(Some(timeout))
+        // Error statuses are answers to read (a GraphQL error body, a
+        // 401 to explain), not transport failures.
+        .http_status_as_error(false)
+        // A redirect is reported, never followed: a mutation must not be
+        // sent twice, nor the key to another host.
+        .max_redirects(0)
+        .user_agent(concat!("rolegraph/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
 }
 
 /// The top level of a GraphQL answer. `data` stays raw until the caller

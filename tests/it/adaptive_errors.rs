@@ -359,3 +359,16 @@ fn an_unwritable_output_file() {
     assert!(stderr.starts_with("error: cannot write `"), "{stderr}");
     assert!(!stderr.contains(standin::KEY));
 }
+
+#[test]
+fn https_to_a_server_that_does_not_speak_tls() {
+    let c = Canned::http("200 OK", "application/json", "{}");
+    let url = c.url().replace("http://", "https://");
+    fails(
+        pull_from(&url),
+        &[
+            "query `Me` failed: cannot reach `https://127.0.0.1:",
+            "TLS: ",
+        ],
+    );
+}

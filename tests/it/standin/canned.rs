@@ -102,6 +102,10 @@ fn read_request(stream: &mut TcpStream) {
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
+        // A TLS ClientHello (record type 22) never ends in a blank line.
+        if buf.first() == Some(&0x16) {
+            return;
+        }
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
         }
