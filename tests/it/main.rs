@@ -31,3 +31,4 @@ mod standin;
 mod adaptive_errors;
 mod adaptive_execute;
 mod adaptive_pull;
+mod adaptive_standin;
