@@ -9,6 +9,8 @@
 //! a state in memory as the API would.
 
 pub mod as_policy;
+#[cfg(feature = "cli")]
+pub mod client;
 pub mod ops;
 pub mod plan;
 pub mod render;

@@ -14,6 +14,7 @@ mod init;
 mod lsp;
 mod output;
 mod plan;
+mod pull;
 mod query;
 mod write;
 
@@ -164,6 +165,15 @@ pub enum Command {
     /// The operations that take the live deployment to the policy, and what
     /// cannot be done (formats: text, json, markdown).
     Plan(plan::PlanArgs),
+    /// Read the live Adaptive deployment and write its state file (key from `ADAPTIVE_API_KEY`).
+    Pull {
+        /// The deployment's base URL (default: `ADAPTIVE_URL`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Write the state file here, atomically, instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Import settings from another tool.
     #[command(subcommand)]
     Import(ImportSource),
@@ -288,6 +298,7 @@ pub fn run(cli: &Cli) -> Exit {
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
         Command::Plan(args) => plan::run(cli, args),
+        Command::Pull { url, output } => pull::run(cli, url.as_deref(), output.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
         Command::Lsp { .. } => lsp::run(cli),
         Command::Import(ImportSource::Adaptive {

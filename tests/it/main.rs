@@ -48,3 +48,9 @@ mod plan_rules;
 mod plan_support;
 mod policy_tests;
 mod scan;
+mod standin;
+
+mod adaptive_errors;
+mod adaptive_execute;
+mod adaptive_pull;
+mod adaptive_standin;
