@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::output::{
-    self, format, load_policy, load_sources, print, print_diagnostics, CmdResult, Exit,
+    self, format, load_policy, load_sources, print, print_diagnostics, say, CmdResult, Exit,
 };
 use super::{Cli, Format};
 use crate::diagnostics::{self, Severity};
@@ -38,11 +38,11 @@ pub fn validate(cli: &Cli, deny_warnings: bool) -> CmdResult {
             None => format!("{files} file(s)"),
         };
         let verdict = if errors { "invalid" } else { "valid" };
-        eprintln!(
+        say(format_args!(
             "{}: {verdict}: {what}; {}",
             cli.policy.display(),
             diagnostics::summary(&checked.diagnostics)
-        );
+        ));
     }
     Ok(if errors || (deny_warnings && warnings) {
         Exit::Failure
@@ -64,10 +64,10 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
     }
     let below = match (coverage_min, &report.coverage) {
         (Some(min), Some(c)) if c.percent < min => {
-            eprintln!(
+            say(format_args!(
                 "error: coverage {:.1}% is below the required {min:.1}%",
                 c.percent
-            );
+            ));
             true
         }
         _ => false,
@@ -77,6 +77,20 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
     } else {
         Exit::Failure
     })
+}
+
+/// `--coverage-min`: a percentage from 0 to 100. `NaN` compares false with
+/// everything, so it would turn the gate off; `150` could never be met.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let pct: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number; give a percentage from 0 to 100"))?;
+    if (0.0..=100.0).contains(&pct) {
+        Ok(pct)
+    } else {
+        Err(format!("`{text}` is not a percentage from 0 to 100"))
+    }
 }
 
 pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {

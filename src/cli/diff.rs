@@ -3,7 +3,7 @@
 
 use globset::Glob;
 
-use super::output::{format, json, policy_from_sources, print, usage_error, CmdResult, Exit};
+use super::output::{format, json, policy_from_sources, print, say, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::diff::{self, git};
 use crate::Policy;
@@ -41,14 +41,14 @@ pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdR
     if let Some(glob) = glob {
         let hits = diff::matching(&d.granted, &glob);
         if let Some(first) = hits.first() {
-            eprintln!(
+            say(format_args!(
                 "error: {} granted row(s) match `--fail-on-grant {}`, e.g. {} {} on {}",
                 hits.len(),
                 fail_on_grant.unwrap_or_default(),
                 first.user,
                 first.permission,
                 first.scope
-            );
+            ));
             return Ok(Exit::Failure);
         }
     }
@@ -64,7 +64,9 @@ fn check(cli: &Cli, side: &str, spec: &str, sources: crate::source::Sources) -> 
     match policy_from_sources(cli, sources) {
         Ok(p) => Some(p),
         Err(_) => {
-            eprintln!("error: the {side} policy (`{spec}`) has errors");
+            say(format_args!(
+                "error: the {side} policy (`{spec}`) has errors"
+            ));
             None
         }
     }

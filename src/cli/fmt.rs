@@ -1,6 +1,8 @@
 //! `rolegraph fmt [--check]`: rewrite policy files in the canonical layout.
 
-use super::output::{format, load_sources, print, print_diagnostics, usage_error, CmdResult, Exit};
+use super::output::{
+    format, load_sources, print, print_diagnostics, say, usage_error, CmdResult, Exit,
+};
 use super::{Cli, Format};
 use crate::diagnostics;
 use crate::fmt::format_policy;
@@ -26,7 +28,10 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
                 unparsed += 1;
                 if fmt == Format::Text {
                     print_diagnostics(&[diag], &sources, Format::Text);
-                    eprintln!("error: `{}` does not parse; not formatted", file.name);
+                    say(format_args!(
+                        "error: `{}` does not parse; not formatted",
+                        file.name
+                    ));
                 } else {
                     refused.push(diag);
                 }
@@ -46,14 +51,14 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
             if check {
                 print(&format!("{name}\n"));
             } else {
-                eprintln!("{verb} {name}");
+                say(format_args!("{verb} {name}"));
             }
         }
         if check && !changed.is_empty() {
-            eprintln!(
+            say(format_args!(
                 "{} file(s) would be reformatted; run `rolegraph fmt`",
                 changed.len()
-            );
+            ));
         }
     }
     if unparsed > 0 || (check && !changed.is_empty()) {

@@ -1,6 +1,6 @@
 //! `rolegraph import helm VALUES.yaml`: the `auth` block for a Helm values file.
 
-use super::output::{format, json, print, usage_error, CmdResult, Exit};
+use super::output::{format, json, note, print, usage_error, warning, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::import::helm;
 use crate::Policy;
@@ -12,25 +12,26 @@ pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
     let mut auth =
         helm::parse(&yaml).map_err(|e| usage_error(format!("`{}`: {e}", values.display())))?;
     for key in &auth.ignored {
-        eprintln!("note: ignoring `auth.{key}`: rolegraph does not model it");
+        note(format_args!(
+            "ignoring `auth.{key}`: rolegraph does not model it"
+        ));
     }
     // Names are checked against the policy when there is one that loads.
     if cli.policy.exists() {
         match Policy::load(&cli.policy) {
             Ok(policy) => auth.resolve(&policy.model),
-            Err(e) => eprintln!(
-                "note: the policy at `{}` did not load ({e}); names are printed as written",
+            Err(e) => note(format_args!(
+                "the policy at `{}` did not load ({e}); names are printed as written",
                 cli.policy.display()
-            ),
+            )),
         }
     }
-    for note in &auth.notes {
-        let level = if note.starts_with("unknown") {
-            "warning"
+    for text in &auth.notes {
+        if text.starts_with("unknown") {
+            warning(text);
         } else {
-            "note"
-        };
-        eprintln!("{level}: {note}");
+            note(text);
+        }
     }
     print(&match fmt {
         Format::Json => json(&auth),

@@ -18,6 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::escape;
+
 pub use output::Exit;
 
 #[derive(Parser, Debug)]
@@ -73,8 +75,9 @@ pub enum Command {
         /// Report roles, grants, memberships and shares no test exercised.
         #[arg(long)]
         coverage: bool,
-        /// Fail when overall coverage is below this percentage (implies --coverage).
-        #[arg(long, value_name = "PCT")]
+        /// Fail when overall coverage is below this percentage, 0 to 100
+        /// (implies --coverage).
+        #[arg(long, value_name = "PCT", value_parser = check::parse_percent)]
         coverage_min: Option<f64>,
     },
     /// Write the compiled matrix (formats: json, the default, and lines).
@@ -176,12 +179,26 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            print_clap_error(&e);
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let exit = run(&cli);
     ExitCode::from(exit.code())
+}
+
+/// clap's message (or `--help`), which may quote an argument as given: when
+/// an argument holds a control character, the message is printed plain and
+/// escaped rather than in clap's colours.
+fn print_clap_error(e: &clap::Error) {
+    let hostile = std::env::args_os().any(|a| a.to_string_lossy().chars().any(escape::is_unsafe));
+    if !hostile {
+        let _ = e.print();
+    } else if e.use_stderr() {
+        eprint!("{}", escape::terminal(&e.render().to_string()));
+    } else {
+        output::print(&e.render().to_string());
+    }
 }
 
 pub fn run(cli: &Cli) -> Exit {
@@ -246,5 +263,5 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
     };
-    result.unwrap_or_else(|exit| exit)
+    output::finish(result.unwrap_or_else(|exit| exit))
 }

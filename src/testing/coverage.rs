@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::compile::Subject;
+use crate::escape::text as esc;
 use crate::eval::{Explanation, Link};
 use crate::Policy;
 
@@ -150,7 +151,7 @@ impl Coverage {
                 k.covered, k.total, k.percent
             ));
             for item in &k.uncovered {
-                out.push_str(&format!("    not exercised: {item}\n"));
+                out.push_str(&format!("    not exercised: {}\n", esc(item)));
             }
         }
         out
