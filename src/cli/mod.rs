@@ -187,17 +187,26 @@ pub fn main() -> ExitCode {
     ExitCode::from(exit.code())
 }
 
-/// clap's message (or `--help`), which may quote an argument as given: when
-/// an argument holds a control character, the message is printed plain and
-/// escaped rather than in clap's colours.
+/// clap's message (or `--help`), which may quote an argument as given. When
+/// an argument holds a control character, the arguments are escaped and
+/// parsed again, so the message quotes them escaped and keeps its layout.
 fn print_clap_error(e: &clap::Error) {
-    let hostile = std::env::args_os().any(|a| a.to_string_lossy().chars().any(escape::is_unsafe));
-    if !hostile {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !args.iter().any(|a| a.chars().any(escape::is_unsafe)) {
         let _ = e.print();
-    } else if e.use_stderr() {
-        eprint!("{}", escape::terminal(&e.render().to_string()));
+        return;
+    }
+    let escaped = args.iter().map(|a| escape::text(a).into_owned());
+    let shown = match Cli::try_parse_from(escaped) {
+        Err(again) => again.render().to_string(),
+        Ok(_) => escape::text(&e.render().to_string()).into_owned(),
+    };
+    if e.use_stderr() {
+        eprint!("{}", escape::terminal(&shown));
     } else {
-        output::print(&e.render().to_string());
+        output::print(&shown);
     }
 }
 

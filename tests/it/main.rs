@@ -24,5 +24,8 @@ mod graph;
 mod hostile;
 mod import;
 mod never_panics;
+mod output_bundle_forgery;
+mod output_escaping;
+mod output_write_errors;
 mod policy_tests;
 mod scan;
