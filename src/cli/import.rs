@@ -5,10 +5,37 @@ use super::{Cli, Format};
 use crate::import::helm;
 use crate::Policy;
 
+/// A values file larger than this is refused: charts' are kilobytes, and
+/// `/dev/zero` or a pipe that never ends must not be read until memory runs out.
+const MAX_VALUES_BYTES: u64 = 16 * 1024 * 1024;
+
+fn read_values(path: &std::path::Path) -> Result<String, Exit> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| usage_error(format!("cannot read `{}`: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_VALUES_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_VALUES_BYTES {
+        return Err(usage_error(format!(
+            "`{}` is larger than {} MiB; a values file is not",
+            path.display(),
+            MAX_VALUES_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        usage_error(format!(
+            "`{}` is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let yaml = std::fs::read_to_string(values)
-        .map_err(|e| usage_error(format!("cannot read `{}`: {e}", values.display())))?;
+    let yaml = read_values(values)?;
     let mut auth =
         helm::parse(&yaml).map_err(|e| usage_error(format!("`{}`: {e}", values.display())))?;
     for key in &auth.ignored {
