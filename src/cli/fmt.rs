@@ -49,7 +49,7 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
         let verb = if check { "would reformat" } else { "formatted" };
         for name in &changed {
             if check {
-                print(&format!("{name}\n"));
+                print(&format!("{}\n", crate::escape::text(name)));
             } else {
                 say(format_args!("{verb} {name}"));
             }
