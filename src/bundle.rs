@@ -132,8 +132,15 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Saved, BundleError> {
         Ok(_) => return Err(BundleError::Invalid("bytes follow the model".into())),
         Err(e) => return Err(BundleError::Invalid(format!("it does not decode: {e}"))),
     };
-    check::reindex(&mut saved.model.sources);
-    check::check(&saved.model, &saved.warnings).map_err(BundleError::Invalid)?;
+    // The line tables are rebuilt on one core while the model is checked on
+    // the others (the check reads the texts, never the tables).
+    let (files, checked) = std::thread::scope(|scope| {
+        let files = scope.spawn(|| check::reindexed(&saved.model.sources));
+        let checked = check::check(&saved.model, &saved.warnings);
+        (files.join(), checked)
+    });
+    checked.map_err(BundleError::Invalid)?;
+    saved.model.sources.files = files.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(saved)
 }
 

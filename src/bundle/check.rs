@@ -2,20 +2,19 @@
 //!
 //! In: the [`Model`] and warnings postcard decoded. Out: `Ok` when the model
 //! is one rolegraph could have written — every id points at an item that
-//! exists, every span into its file, every permission set is sized for the
-//! permissions, every derived table (flattened permissions, allowed teams,
-//! the two sides of each membership) agrees with what it is derived from —
-//! or the first problem, in words. The checksum only catches accidents; this
-//! is what lets a bundle from anywhere be loaded: whatever its bytes, it is
-//! refused (exit 2) or it is a model the evaluator's indexing, merges and
-//! walks are correct on. Every check is linear (or `n log n`) in the size
-//! of the bundle, so loading stays fast.
+//! exists, every span into its file (a warning's on character boundaries),
+//! every permission set is sized for the permissions, every derived table
+//! (flattened permissions, allowed teams, the two sides of each membership)
+//! agrees with what it is derived from — or the first problem, in words.
+//! The checksum only catches accidents; this is what lets a bundle from
+//! anywhere be loaded: whatever its bytes, it is refused (exit 2) or it is a
+//! model the evaluator's indexing, merges and walks are correct on. Every
+//! check is linear (or `n log n`) in the size of the bundle, and none reads
+//! the policy text at random, so loading stays fast.
 //!
 //! The checks are written against `.index()` and the lengths of the tables,
 //! not against the width of any id type, so widening an id changes nothing
 //! here but what [`fits`] accepts.
-
-use std::collections::HashSet;
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::resolve::{
@@ -24,7 +23,15 @@ use crate::resolve::{
 };
 use crate::source::{SourceFile, Sources, Span};
 
+/// Names are hashed with FxHash, as the model's own name tables are (see
+/// `NameMap`): a bundle's names are checked once each.
+type NameSet<T> = rustc_hash::FxHashSet<T>;
+
 type Checked = Result<(), String>;
+
+/// What is being checked, in words: built only when a check fails, so a
+/// bundle that passes costs no formatting.
+type Of<'a> = &'a dyn Fn() -> String;
 
 fn ensure(ok: bool, problem: impl FnOnce() -> String) -> Checked {
     if ok {
@@ -88,16 +95,21 @@ fn strictly_sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> bool {
 /// (a bundle's own table could send `explain`'s `file:line` out of bounds).
 /// The byte-order-mark flag is kept as saved; the text is kept as saved too,
 /// including a second mark at its start, which `SourceFile::new` would strip.
-pub(super) fn reindex(sources: &mut Sources) {
-    for file in &mut sources.files {
-        let bom = file.bom;
-        let mut text = String::with_capacity(file.text.len() + 3);
-        text.push('\u{feff}');
-        text.push_str(&file.text);
-        let mut fresh = SourceFile::new(std::mem::take(&mut file.name), &text);
-        fresh.bom = bom;
-        *file = fresh;
-    }
+/// Reads only the texts, so it runs beside [`check`].
+pub(super) fn reindexed(sources: &Sources) -> Vec<SourceFile> {
+    sources
+        .files
+        .iter()
+        .map(|file| {
+            let mut fresh = if file.text.starts_with('\u{feff}') {
+                SourceFile::new(file.name.clone(), &format!("\u{feff}{}", file.text))
+            } else {
+                SourceFile::new(file.name.clone(), &file.text)
+            };
+            fresh.bom = file.bom;
+            fresh
+        })
+        .collect()
 }
 
 /// The first way the decoded model and warnings fall short of a model
@@ -143,66 +155,91 @@ impl<'m> Tables<'m> {
     }
 
     fn check(&self, warnings: &[Diagnostic]) -> Checked {
-        self.names()?;
+        // Names are hashed on a second core while the rest is checked.
+        let (names, rest) = std::thread::scope(|scope| {
+            let names = scope.spawn(|| self.names());
+            let rest = self.structure();
+            (names.join(), rest)
+        });
+        names.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        rest?;
+        self.warnings(warnings)
+    }
+
+    /// Everything but the names: ids, spans, sets, derived tables.
+    fn structure(&self) -> Checked {
         self.permissions()?;
         self.roles()?;
         self.memberships()?;
         self.resources()?;
         self.auth()?;
         self.tests()?;
-        self.invariants()?;
+        self.invariants()
+    }
+
+    fn warnings(&self, warnings: &[Diagnostic]) -> Checked {
         for d in warnings {
             ensure(d.severity() == Severity::Warning, || {
                 format!("it lists the error `{}` among its warnings", d.code)
             })?;
             for label in &d.labels {
-                self.span(label.span, "a warning")?;
+                self.label(label.span)?;
             }
         }
         Ok(())
     }
 
-    fn span(&self, span: Span, of: &str) -> Checked {
+    /// A span within its file. Spans are read through `Sources::slice`
+    /// and `line_col`, which take any range within the text; only the
+    /// warnings' labels are handed to the snippet renderer, which slices
+    /// the text, so only they must also fall on character boundaries
+    /// ([`Tables::label`]). (Checking every span's boundaries read the text
+    /// at half a million random offsets: most of the time of the check.)
+    fn span(&self, span: Span, of: Of) -> Checked {
         let ok = self
             .m
             .sources
             .files
             .get(span.file.0 as usize)
-            .is_some_and(|f| {
-                let (start, end) = (span.start as usize, span.end as usize);
-                start <= end
-                    && end <= f.text.len()
-                    && f.text.is_char_boundary(start)
-                    && f.text.is_char_boundary(end)
-            });
+            .is_some_and(|f| span.start <= span.end && span.end as usize <= f.text.len());
         ensure(ok, || {
-            format!("the source span of {of} is outside its file")
+            format!("the source span of {} is outside its file", of())
         })
     }
 
-    fn id(&self, index: usize, len: usize, what: &str, of: &str) -> Checked {
+    /// A warning's label: within its file and on character boundaries.
+    fn label(&self, span: Span) -> Checked {
+        self.span(span, &|| "a warning".to_string())?;
+        let text = &self.m.sources.files[span.file.0 as usize].text;
+        ensure(
+            text.is_char_boundary(span.start as usize) && text.is_char_boundary(span.end as usize),
+            || "the source span of a warning splits a character".to_string(),
+        )
+    }
+
+    fn id(&self, index: usize, len: usize, what: &str, of: Of) -> Checked {
         ensure(index < len, || {
-            format!("{of} names {what} #{index}, and there are {len}")
+            format!("{} names {what} #{index}, and there are {len}", of())
         })
     }
 
-    fn kind(&self, k: KindId, of: &str) -> Checked {
+    fn kind(&self, k: KindId, of: Of) -> Checked {
         self.id(k.index(), self.kinds, "kind", of)
     }
-    fn perm(&self, p: PermId, of: &str) -> Checked {
+    fn perm(&self, p: PermId, of: Of) -> Checked {
         self.id(p.index(), self.perms, "permission", of)
     }
-    fn role(&self, r: RoleId, of: &str) -> Checked {
+    fn role(&self, r: RoleId, of: Of) -> Checked {
         self.id(r.index(), self.roles, "role", of)
     }
-    fn team(&self, t: TeamId, of: &str) -> Checked {
+    fn team(&self, t: TeamId, of: Of) -> Checked {
         self.id(t.index(), self.teams, "team", of)
     }
-    fn user(&self, u: UserId, of: &str) -> Checked {
+    fn user(&self, u: UserId, of: Of) -> Checked {
         self.id(u.index(), self.users, "user", of)
     }
 
-    fn scope(&self, scope: Scope, of: &str) -> Checked {
+    fn scope(&self, scope: Scope, of: Of) -> Checked {
         match scope {
             Scope::Global => Ok(()),
             Scope::Team(t) => self.team(t, of),
@@ -212,10 +249,11 @@ impl<'m> Tables<'m> {
 
     /// A set sized for the declared permissions (checks and walks look a
     /// permission's info up by every member).
-    fn perm_set(&self, set: &PermSet, of: &str) -> Checked {
+    fn perm_set(&self, set: &PermSet, of: Of) -> Checked {
         ensure(set.capacity() <= self.perms, || {
             format!(
-                "{of} has room for {} permissions, and there are {}",
+                "{} has room for {} permissions, and there are {}",
+                of(),
                 set.capacity(),
                 self.perms
             )
@@ -231,7 +269,7 @@ impl<'m> Tables<'m> {
             names: impl Iterator<Item = &'a str>,
             well_formed: fn(&str) -> bool,
         ) -> Checked {
-            let mut seen = HashSet::new();
+            let mut seen = NameSet::default();
             for name in names {
                 ensure(well_formed(name), || {
                     format!("{what} `{name}` is not a name the language accepts")
@@ -258,9 +296,9 @@ impl<'m> Tables<'m> {
         unique("role", role_names, is_key)?;
         unique("team", m.teams.iter().map(|t| t.key.as_str()), is_key)?;
         unique("user", m.users.iter().map(|u| u.email.as_str()), is_email)?;
-        let mut seen = HashSet::new();
+        let mut seen = NameSet::default();
         for r in &m.resources {
-            self.kind(r.kind, &format!("resource `{}`", r.key))?;
+            self.kind(r.kind, &|| format!("resource `{}`", r.key))?;
             ensure(is_key(&r.key), || {
                 format!("resource `{}` is not a name the language accepts", r.key)
             })?;
@@ -269,23 +307,23 @@ impl<'m> Tables<'m> {
             })?;
         }
         for k in &m.kinds {
-            self.span(k.span, &format!("kind `{}`", k.key))?;
+            self.span(k.span, &|| format!("kind `{}`", k.key))?;
         }
         for u in &m.users {
-            self.span(u.span, &format!("user `{}`", u.email))?;
+            self.span(u.span, &|| format!("user `{}`", u.email))?;
         }
         Ok(())
     }
 
     fn permissions(&self) -> Checked {
         for p in &self.m.perms {
-            let of = format!("permission `{}`", p.name);
+            let of = || format!("permission `{}`", p.name);
             self.span(p.span, &of)?;
             for &k in &p.scopes.kinds {
                 self.kind(k, &of)?;
             }
             ensure(strictly_sorted(&p.scopes.kinds), || {
-                format!("{of} lists its kinds out of order")
+                format!("{} lists its kinds out of order", of())
             })?;
         }
         Ok(())
@@ -297,7 +335,7 @@ impl<'m> Tables<'m> {
     fn roles(&self) -> Checked {
         let m = self.m;
         for role in &m.roles {
-            let of = format!("role `{}`", role.key);
+            let of = || format!("role `{}`", role.key);
             self.span(role.span, &of)?;
             for &(inc, span) in &role.includes {
                 self.role(inc, &of)?;
@@ -314,7 +352,7 @@ impl<'m> Tables<'m> {
             self.perm_set(&role.direct, &of)?;
             self.perm_set(&role.perms, &of)?;
             ensure(same(&role.direct, &direct), || {
-                format!("{of} holds other permissions than its grants")
+                format!("{} holds other permissions than its grants", of())
             })?;
             if let Some((teams, span)) = &role.only_in {
                 self.span(*span, &of)?;
@@ -396,67 +434,75 @@ impl<'m> Tables<'m> {
     /// `can` the other.
     fn memberships(&self) -> Checked {
         let m = self.m;
-        let mut by_team = 0usize;
         for t in m.team_ids() {
             let team = &m[t];
-            let of = format!("team `{}`", team.key);
+            let of = || format!("team `{}`", team.key);
             self.span(team.span, &of)?;
             for mb in &team.members {
                 self.user(mb.user, &of)?;
                 self.role(mb.role, &of)?;
                 self.span(mb.span, &of)?;
                 ensure(mb.team == t, || {
-                    format!("{of} lists a member of another team")
+                    format!("{} lists a member of another team", of())
                 })?;
                 ensure(m[mb.role].allowed_in(t), || {
                     format!(
-                        "{of} has a member as `{}`, which its `only in` does not allow there",
+                        "{} has a member as `{}`, which its `only in` does not allow there",
+                        of(),
                         m[mb.role].key
                     )
                 })?;
             }
             ensure(
                 strictly_sorted(team.members.iter().map(|mb| mb.user)),
-                || format!("{of} lists its members out of order, or one twice"),
+                || format!("{} lists its members out of order, or one twice", of()),
             )?;
-            by_team += team.members.len();
         }
-        let mut by_user = 0usize;
+        // Users in id order meet each team's members in order (they are
+        // sorted by user), so one cursor per team walks both sides at once:
+        // linear, and each team's list read front to back.
+        let mut cursor = vec![0usize; self.teams];
         for u in m.user_ids() {
             let user = &m[u];
-            let of = format!("user `{}`", user.email);
+            let of = || format!("user `{}`", user.email);
             for mb in &user.memberships {
                 self.team(mb.team, &of)?;
                 self.role(mb.role, &of)?;
                 ensure(mb.user == u, || {
-                    format!("{of} lists another user's membership")
+                    format!("{} lists another user's membership", of())
                 })?;
-                let members = &m[mb.team].members;
-                let mirrored = members.binary_search_by_key(&u, |x| x.user).is_ok_and(|i| {
-                    let x = &members[i];
-                    (x.role, x.span, x.source) == (mb.role, mb.span, mb.source)
+                let next = &mut cursor[mb.team.index()];
+                let mirrored = m[mb.team].members.get(*next).is_some_and(|x| {
+                    (x.user, x.role, x.span, x.source) == (u, mb.role, mb.span, mb.source)
                 });
                 ensure(mirrored, || {
                     format!(
-                        "{of} is in team `{}` as the team does not list them",
+                        "{} and team `{}` disagree about their membership",
+                        of(),
                         m[mb.team].key
                     )
                 })?;
+                *next += 1;
             }
             ensure(
                 strictly_sorted(user.memberships.iter().map(|mb| mb.team)),
-                || format!("{of} lists their teams out of order, or one twice"),
+                || format!("{} lists their teams out of order, or one twice", of()),
             )?;
-            by_user += user.memberships.len();
         }
-        ensure(by_team == by_user, || {
-            "its teams list members that their users do not list".to_string()
-        })
+        for t in m.team_ids() {
+            ensure(cursor[t.index()] == m[t].members.len(), || {
+                format!(
+                    "team `{}` lists a membership that its user does not list",
+                    m[t].key
+                )
+            })?;
+        }
+        Ok(())
     }
 
     fn resources(&self) -> Checked {
         for r in &self.m.resources {
-            let of = format!("resource `{}`", r.key);
+            let of = || format!("resource `{}`", r.key);
             self.span(r.span, &of)?;
             for s in &r.shares {
                 self.team(s.team, &of)?;
@@ -464,10 +510,10 @@ impl<'m> Tables<'m> {
                 self.span(s.span, &of)?;
             }
             ensure(strictly_sorted(r.shares.iter().map(|s| s.team)), || {
-                format!("{of} lists its shares out of order, or one team twice")
+                format!("{} lists its shares out of order, or one team twice", of())
             })?;
             ensure(r.shares.iter().any(|s| s.owner), || {
-                format!("{of} has no owner share")
+                format!("{} has no owner share", of())
             })?;
         }
         Ok(())
@@ -476,7 +522,7 @@ impl<'m> Tables<'m> {
     fn auth(&self) -> Checked {
         let m = self.m;
         let auth = &m.auth;
-        let of = "`auth`";
+        let of = &|| "`auth`".to_string();
         ensure(is_key(&auth.admin_team_key), || {
             "the admin team's key is not a name the language accepts".to_string()
         })?;
@@ -500,12 +546,12 @@ impl<'m> Tables<'m> {
 
     fn tests(&self) -> Checked {
         for test in &self.m.tests {
-            let of = format!("test \"{}\"", test.name);
+            let of = || format!("test \"{}\"", test.name);
             self.span(test.span, &of)?;
             for line in &test.lines {
                 self.span(line.span, &of)?;
                 ensure(is_email(&line.user), || {
-                    format!("{of} asks about `{}`, which is not an email", line.user)
+                    format!("{} asks about `{}`, which is not an email", of(), line.user)
                 })?;
                 self.perm(line.perm, &of)?;
                 self.scope(line.scope, &of)?;
@@ -514,7 +560,10 @@ impl<'m> Tables<'m> {
                 }
                 let target = self.m[line.perm].target_team;
                 ensure(target == line.to.is_some(), || {
-                    format!("{of} has a line whose target team does not match its permission")
+                    format!(
+                        "{} has a line whose target team does not match its permission",
+                        of()
+                    )
                 })?;
             }
         }
@@ -523,7 +572,7 @@ impl<'m> Tables<'m> {
 
     fn invariants(&self) -> Checked {
         for inv in &self.m.invariants {
-            let of = format!("invariant \"{}\"", inv.name);
+            let of = || format!("invariant \"{}\"", inv.name);
             self.span(inv.span, &of)?;
             for rule in &inv.rules {
                 self.span(rule.span, &of)?;

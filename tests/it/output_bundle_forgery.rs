@@ -197,7 +197,7 @@ fn memberships_that_disagree_are_refused() {
             m.users[u].memberships.push(extra);
             m.users[u].memberships.sort_by_key(|x| x.team);
         }),
-        "does not list them",
+        "disagree about their membership",
     );
     refused(
         &forged(|m| {
@@ -211,7 +211,7 @@ fn memberships_that_disagree_are_refused() {
             let t = team(m, "ml-team");
             m.teams[t].members.pop();
         }),
-        "does not list them",
+        "disagree about their membership",
     );
     // The team's side lists a member whose user does not list the team.
     refused(
@@ -227,7 +227,7 @@ fn memberships_that_disagree_are_refused() {
             m.teams[t].members.push(extra);
             m.teams[t].members.sort_by_key(|x| x.user);
         }),
-        "do not list",
+        "membership",
     );
     // A restricted role assigned where `only in` forbids it.
     refused(
@@ -278,6 +278,30 @@ fn names_and_warnings_are_checked() {
     );
     policy.warnings.push(error);
     refused(&policy.to_bundle().unwrap(), "among its warnings");
+    // A warning's label is rendered with a snippet: it must not split a
+    // character.
+    let mut policy = shipped();
+    let inside = policy
+        .model
+        .sources
+        .files
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| {
+            f.text
+                .char_indices()
+                .find(|(_, c)| c.len_utf8() > 1)
+                .map(|(at, _)| (i, at + 1))
+        });
+    let (file, at) = inside.expect("the shipped policy has a non-ASCII character");
+    let warning = rolegraph::diagnostics::Diagnostic::new(
+        rolegraph::diagnostics::Code::UnusedRole,
+        "unused",
+        Span::new(FileId(file as u32), at, at + 1),
+        "here",
+    );
+    policy.warnings.push(warning);
+    refused(&policy.to_bundle().unwrap(), "splits a character");
 }
 
 /// `FixedBitSet { data, length }` as postcard writes it: the shape of a
