@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(code_span("a`b"), "``a`b``");
         assert_eq!(code_span("`a``"), "``` `a`` ```");
         assert_eq!(code_span("a|b"), "`a\\|b`");
-        assert_eq!(code_span(""), "` `");
+        assert_eq!(code_span(""), "`  `"); // all spaces: shown as they are
         assert_eq!(code_span("a\nb"), "`a\\nb`");
         assert_eq!(code_span("a\x1bb"), "`a\\u001bb`");
     }
