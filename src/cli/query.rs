@@ -2,10 +2,10 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
-use super::output::{format, json, load_policy, print, usage_error, CmdResult, Exit};
+use super::output::{format, json, load_policy, note, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::eval::batch::{answer_lines, decision_line, read_line, Line};
-use crate::eval::{Decision, Query};
+use crate::eval::{who_text, Decision, Query};
 use crate::resolve::Scope;
 use crate::Policy;
 
@@ -44,10 +44,10 @@ pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
         Format::Json => print(decision_line(allowed, new_login)),
         _ => {
             if new_login {
-                eprintln!(
-                    "note: `{}` is declared nowhere: evaluated as a new login",
+                note(format_args!(
+                    "`{}` is declared nowhere: evaluated as a new login",
                     asked.user.to_lowercase()
-                );
+                ));
             }
             print(if allowed { "allow\n" } else { "deny\n" });
         }
@@ -197,30 +197,7 @@ pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
     let users = policy.who(perm, scope);
     match fmt {
         Format::Json => print(&json(&serde_json::json!({ "users": users }))),
-        _ => {
-            let mut out = String::new();
-            if users.is_empty() {
-                out.push_str(&format!(
-                    "nobody holds {permission} on {}\n",
-                    m.scope_name(scope)
-                ));
-            }
-            for entry in &users {
-                let via: Vec<String> = entry
-                    .via
-                    .iter()
-                    .map(|v| match &v.share_role {
-                        Some(s) => format!("{} as {} (shared as {s})", v.team, v.role),
-                        None if v.through == "global" => {
-                            format!("{} as {} (global)", v.team, v.role)
-                        }
-                        None => format!("{} as {}", v.team, v.role),
-                    })
-                    .collect();
-                out.push_str(&format!("{}\tvia {}\n", entry.user, via.join("; ")));
-            }
-            print(&out);
-        }
+        _ => print(&who_text(&users, permission, &m.scope_name(scope))),
     }
     Ok(Exit::Success)
 }
@@ -231,25 +208,7 @@ pub fn what(cli: &Cli, user: &str) -> CmdResult {
     let w = policy.what(user);
     match fmt {
         Format::Json => print(&json(&w)),
-        _ => {
-            let mut out = String::new();
-            if w.new_login {
-                out.push_str(&format!(
-                    "note: `{}` is declared nowhere: shown as a new login\n",
-                    w.user
-                ));
-            }
-            if w.scopes.is_empty() {
-                out.push_str(&format!("{} can do nothing\n", w.user));
-            }
-            for s in &w.scopes {
-                out.push_str(&format!("{}\n", s.scope));
-                for p in &s.permissions {
-                    out.push_str(&format!("  {p}\n"));
-                }
-            }
-            print(&out);
-        }
+        _ => print(&w.to_text()),
     }
     Ok(Exit::Success)
 }

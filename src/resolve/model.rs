@@ -40,10 +40,40 @@ ids! {
 }
 
 /// A set of permissions, one bit per [`PermId`].
+///
+/// Read back from a bundle through [`TryFrom<FixedBitSet>`]: the bitset's
+/// own fields are not checked when it is deserialized, and its
+/// `count_ones`, `insert` and `union_with` trust them (an unchecked read
+/// past the blocks, a grow to any length), so a set whose length and blocks
+/// disagree is refused there.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(try_from = "FixedBitSet")]
 pub struct PermSet(FixedBitSet);
 
+impl TryFrom<FixedBitSet> for PermSet {
+    type Error = String;
+
+    /// Exactly `ceil(len / 32)` blocks, and no bit set at or past `len`.
+    fn try_from(bits: FixedBitSet) -> Result<Self, String> {
+        let blocks = bits.as_slice();
+        let len = bits.len();
+        let tail = len % 32;
+        let stray = tail != 0 && blocks.last().is_some_and(|&last| last >> tail != 0);
+        if blocks.len() != len.div_ceil(32) || stray {
+            return Err(format!(
+                "a permission set of {len} bits held in {} blocks",
+                blocks.len()
+            ));
+        }
+        Ok(PermSet(bits))
+    }
+}
+
 impl PermSet {
+    /// How many permission ids the set has room for: every member is below.
+    pub fn capacity(&self) -> usize {
+        self.0.len()
+    }
     pub fn with_capacity(n: usize) -> Self {
         PermSet(FixedBitSet::with_capacity(n))
     }

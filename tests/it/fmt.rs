@@ -66,7 +66,7 @@ impl Gen {
         (self.next() % n as u64) as usize
     }
     fn chance(&mut self) -> bool {
-        self.next() % 2 == 0
+        self.next().is_multiple_of(2)
     }
 }
 
