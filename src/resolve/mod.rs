@@ -53,6 +53,7 @@ pub fn check(sources: Sources) -> Checked {
             ..Model::default()
         },
         diags,
+        too_many: Vec::new(),
     };
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
     r.declare(&items);
@@ -88,6 +89,7 @@ fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
     if threads < 2 || bytes < (1 << 20) {
         return sources.iter().map(parse).collect();
     }
+    let files: Vec<_> = sources.iter().collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, Result<ast::File, Diagnostic>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -96,10 +98,10 @@ fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(file) = sources.files.get(i) else {
+                        let Some(&file) = files.get(i) else {
                             return out;
                         };
-                        out.push((i, parse((crate::source::FileId(i as u32), file))));
+                        out.push((i, parse(file)));
                     }
                 })
             })
@@ -116,6 +118,8 @@ fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
 struct Resolver {
     model: Model,
     diags: Vec<Diagnostic>,
+    /// The kinds of item already reported as too many, so the report is one.
+    too_many: Vec<&'static str>,
 }
 
 fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
@@ -146,6 +150,19 @@ fn unknown<'a>(
         format!("no {what} has this name"),
     )
     .with_help(help)
+}
+
+/// `65536` as `65,536`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A membership as written, before conflicts are checked, borrowed from the
@@ -217,7 +234,11 @@ impl Resolver {
             );
             return;
         }
-        let id = KindId(m.kinds.len() as u16);
+        let len = self.model.kinds.len();
+        let Some(id) = self.next_id(KindId::new, len, "kinds", KindId::LIMIT, k.key.span) else {
+            return;
+        };
+        let m = &mut self.model;
         m.names.kinds.insert(k.key.node.to_string(), id);
         m.kinds.push(Kind {
             key: k.key.node.to_string(),
@@ -240,6 +261,7 @@ impl Resolver {
                 "team" => scopes.team = true,
                 kind => match self.model.names.kinds.get(kind) {
                     Some(&k) => scopes.kinds.push(k),
+                    None if self.too_many.contains(&"kinds") => {}
                     None => {
                         let names = self.model.kinds.iter().map(|k| k.key.as_str());
                         let help = did_you_mean(kind, names.chain(["global", "team"]))
@@ -261,7 +283,15 @@ impl Resolver {
         }
         scopes.kinds.sort();
         scopes.kinds.dedup();
-        let id = PermId(self.model.perms.len() as u16);
+        let Some(id) = self.next_id(
+            PermId::new,
+            self.model.perms.len(),
+            "permissions",
+            PermId::LIMIT,
+            p.name.span,
+        ) else {
+            return;
+        };
         self.model.names.perms.insert(p.name.node.to_string(), id);
         self.model.perms.push(Permission {
             name: p.name.node.to_string(),
@@ -274,7 +304,15 @@ impl Resolver {
     }
 
     fn declare_role(&mut self, r: &ast::Role) {
-        let id = RoleId(self.model.roles.len() as u32);
+        let Some(id) = self.next_id(
+            RoleId::new,
+            self.model.roles.len(),
+            "roles",
+            RoleId::LIMIT,
+            r.key.span,
+        ) else {
+            return;
+        };
         let mut aliases = Vec::new();
         // Names this role registered so far: the role is not in the model
         // until the loop ends, so a repeat within it (`role a { alias a }`)
@@ -325,7 +363,15 @@ impl Resolver {
                 .push(duplicate("team", &t.key.node, t.key.span, first));
             return;
         }
-        let id = TeamId(self.model.teams.len() as u32);
+        let Some(id) = self.next_id(
+            TeamId::new,
+            self.model.teams.len(),
+            "teams",
+            TeamId::LIMIT,
+            t.key.span,
+        ) else {
+            return;
+        };
         self.model.names.teams.insert(t.key.node.to_string(), id);
         self.model.teams.push(Team {
             key: t.key.node.to_string(),
@@ -342,7 +388,7 @@ impl Resolver {
                 .push(duplicate("user", &first.email, u.email.span, first.span));
             return;
         }
-        let email = u.email.node.as_str().to_lowercase();
+        let email = fold_email(&u.email.node);
         self.add_user(email, u.name.clone(), u.email.span, true);
     }
 
@@ -352,8 +398,9 @@ impl Resolver {
         name: Option<String>,
         span: Span,
         explicit: bool,
-    ) -> UserId {
-        let id = UserId(self.model.users.len() as u32);
+    ) -> Option<UserId> {
+        let len = self.model.users.len();
+        let id = self.next_id(UserId::new, len, "users", UserId::LIMIT, span)?;
         self.model.names.users.insert(email.clone(), id);
         self.model.users.push(User {
             email,
@@ -362,14 +409,46 @@ impl Resolver {
             explicit,
             memberships: vec![],
         });
+        Some(id)
+    }
+
+    /// The id for the next item of a table that holds `len` items, or `None`
+    /// when the ids are used up: a wrapped id would name another item (the
+    /// 65,537th permission would be the first), so the policy is refused.
+    fn next_id<I>(
+        &mut self,
+        new: fn(usize) -> Option<I>,
+        len: usize,
+        what: &'static str,
+        limit: usize,
+        span: Span,
+    ) -> Option<I> {
+        let id = new(len);
+        if id.is_none() && !self.too_many.contains(&what) {
+            self.too_many.push(what);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TooMany,
+                    format!(
+                        "too many {what}: a policy may declare at most {}",
+                        thousands(limit)
+                    ),
+                    span,
+                    "one too many",
+                )
+                .with_help(format!(
+                    "split the policy, or declare fewer {what} (wildcards such as `prefix:*` grant many permissions at once)"
+                )),
+            );
+        }
         id
     }
 
     /// The user with this email, declared on first mention by a member line.
-    fn user_for(&mut self, email: &ast::Name) -> UserId {
+    fn user_for(&mut self, email: &ast::Name) -> Option<UserId> {
         match self.model.user(&email.node) {
-            Some(id) => id,
-            None => self.add_user(email.node.as_str().to_lowercase(), None, email.span, false),
+            Some(id) => Some(id),
+            None => self.add_user(fold_email(&email.node), None, email.span, false),
         }
     }
 
@@ -385,7 +464,15 @@ impl Resolver {
                 .push(duplicate(&what, &r.key.node, r.key.span, first));
             return;
         }
-        let id = ResourceId(self.model.resources.len() as u32);
+        let Some(id) = self.next_id(
+            ResourceId::new,
+            self.model.resources.len(),
+            "resources",
+            ResourceId::LIMIT,
+            r.key.span,
+        ) else {
+            return;
+        };
         self.model.names.resources.insert(key, id);
         self.model.resources.push(Resource {
             kind,
@@ -401,6 +488,9 @@ impl Resolver {
     fn kind(&mut self, name: &ast::Name) -> Option<KindId> {
         if let Some(&k) = self.model.names.kinds.get(name.node.as_str()) {
             return Some(k);
+        }
+        if self.too_many.contains(&"kinds") {
+            return None; // it may be one of those refused: no echo
         }
         let m = &self.model;
         let candidates: Vec<&str> = m.kinds.iter().map(|k| k.key.as_str()).collect();
@@ -442,6 +532,9 @@ impl Resolver {
         if let Some(&r) = self.model.names.roles.get(name.node.as_str()) {
             return Some(r);
         }
+        if self.too_many.contains(&"roles") {
+            return None;
+        }
         let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
         let d = unknown(
             Code::UnknownRole,
@@ -458,6 +551,9 @@ impl Resolver {
         if let Some(&t) = self.model.names.teams.get(name.node.as_str()) {
             return Some(t);
         }
+        if self.too_many.contains(&"teams") {
+            return None;
+        }
         let fallback = format!("declare it with `team {}`", name.node);
         let d = unknown(
             Code::UnknownTeam,
@@ -473,6 +569,9 @@ impl Resolver {
     fn permission(&mut self, name: &ast::Name) -> Option<PermId> {
         if let Some(&p) = self.model.names.perms.get(name.node.as_str()) {
             return Some(p);
+        }
+        if self.too_many.contains(&"permissions") {
+            return None;
         }
         let fallback = format!("declare it with `permission {} on …`", name.node);
         let d = unknown(
@@ -673,7 +772,9 @@ impl Resolver {
             }
         }
         let only_in = r.only_in.as_ref().map(|teams| {
-            let ids: Vec<TeamId> = teams.iter().filter_map(|t| self.team(t)).collect();
+            let mut ids: Vec<TeamId> = teams.iter().filter_map(|t| self.team(t)).collect();
+            ids.sort_unstable();
+            ids.dedup();
             let span = teams
                 .first()
                 .map(|f| Span {
@@ -884,7 +985,7 @@ impl Resolver {
         for p in pending {
             let user = self.user_for(p.email);
             let (team, role) = (self.team(&p.team), self.role(&p.role));
-            let (Some(team), Some(role)) = (team, role) else {
+            let (Some(user), Some(team), Some(role)) = (user, team, role) else {
                 continue;
             };
             let membership = Membership {
@@ -991,7 +1092,7 @@ impl Resolver {
             }
             lines.push(TestLine {
                 expect: line.expect,
-                user: line.user.node.as_str().to_lowercase(),
+                user: fold_email(&line.user.node),
                 perm,
                 scope,
                 to,
@@ -1071,13 +1172,19 @@ impl Resolver {
                 if role.allowed_in(member.team) {
                     continue;
                 }
-                let allowed = role
-                    .allowed_teams
+                // A role restricted to 40,000 teams would repeat all of them
+                // in every violation: name a few, count the rest.
+                const SHOWN: usize = 8;
+                let teams = role.allowed_teams.as_deref().unwrap_or_default();
+                let mut allowed = teams
                     .iter()
-                    .flatten()
+                    .take(SHOWN)
                     .map(|t| format!("`{}`", m[*t].key))
                     .collect::<Vec<_>>()
                     .join(", ");
+                if teams.len() > SHOWN {
+                    allowed.push_str(&format!(" and {} more", thousands(teams.len() - SHOWN)));
+                }
                 let mut d = Diagnostic::new(
                     Code::OnlyInViolation,
                     format!(
@@ -1112,14 +1219,13 @@ impl Resolver {
 /// The role (the given one or one it includes) whose `only in` excludes `team`.
 fn restricting_role(m: &Model, role: RoleId, team: TeamId) -> Option<(RoleId, Span)> {
     let mut stack = vec![role];
-    let mut seen = vec![];
+    let mut seen = std::collections::HashSet::new();
     while let Some(r) = stack.pop() {
-        if seen.contains(&r) {
+        if !seen.insert(r) {
             continue;
         }
-        seen.push(r);
         if let Some((teams, span)) = &m[r].only_in {
-            if !teams.contains(&team) {
+            if teams.binary_search(&team).is_err() {
                 return Some((r, *span));
             }
         }
