@@ -23,6 +23,7 @@ mod fuzz_regressions;
 mod graph;
 mod hostile;
 mod import;
+mod model_cycles;
 mod model_ids;
 mod never_panics;
 mod policy_tests;
