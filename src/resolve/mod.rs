@@ -982,12 +982,16 @@ impl Resolver {
 
     fn resolve_members(&mut self, pending: Vec<PendingMember>) {
         let mut seen: NameMap<(UserId, TeamId), Membership> = NameMap::default();
+        let mut admins = Vec::new();
         for p in pending {
             let user = self.user_for(p.email);
             let (team, role) = (self.team(&p.team), self.role(&p.role));
             let (Some(user), Some(team), Some(role)) = (user, team, role) else {
                 continue;
             };
+            if p.source == MemberSource::Admins {
+                admins.push(user); // whether or not a `member` line says it too
+            }
             let membership = Membership {
                 user,
                 team,
@@ -1020,6 +1024,9 @@ impl Resolver {
                 }
             }
         }
+        admins.sort_unstable();
+        admins.dedup();
+        self.model.auth.admins = admins;
         let mut all: Vec<Membership> = seen.into_values().collect();
         // Sorted by team first, so each team's members and each user's
         // memberships are pushed already sorted.

@@ -237,6 +237,7 @@ pub struct Auth {
     pub admin_team_key: String,
     pub admin_team: Option<TeamId>,
     pub default: Option<(TeamId, RoleId)>,
+    /// The users `admins` lists, sorted.
     pub admins: Vec<UserId>,
     pub span: Option<Span>,
     /// Where `default_role` names the role, for the warning about its powers.

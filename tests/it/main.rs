@@ -24,6 +24,7 @@ mod graph;
 mod hostile;
 mod import;
 mod model_cycles;
+mod model_diff_admins;
 mod model_ids;
 mod never_panics;
 mod policy_tests;
