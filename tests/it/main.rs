@@ -26,6 +26,7 @@ mod import;
 mod model_cycles;
 mod model_diff_admins;
 mod model_ids;
+mod model_keywords;
 mod never_panics;
 mod policy_tests;
 mod scan;
