@@ -1,8 +1,8 @@
 //! Warnings: policies that are valid but probably not what was meant.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::model::{Model, PermSet, RoleId};
+use super::model::{Model, PermSet, RoleId, UserId};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
@@ -144,8 +144,26 @@ fn powerful_default_role(m: &Model, diags: &mut Vec<Diagnostic>) {
     );
 }
 
-/// `Read-Only` vs `read_only`: keys that differ only by case or `-`/`_`, and
-/// emails with characters that look like ASCII ones.
+/// What a name looks like to a reviewer: case and `-`/`_` ignored, and the
+/// ASCII characters fonts make look alike (Unicode TR39's confusables within
+/// ASCII) mapped to one of them: `1`, `I` and `|` to `l`, `0` to `o`, `rn` to
+/// `m`, `vv` to `w`. Written text, not folded: `AIice` (a capital `I`) looks
+/// like `Alice`, though it folds to `aiice`.
+pub(super) fn skeleton(written: &str) -> String {
+    let mut out = String::with_capacity(written.len());
+    for c in written.chars() {
+        out.push(match c {
+            '1' | 'I' | '|' => 'l',
+            '0' => 'o',
+            '-' => '_',
+            c => c.to_ascii_lowercase(),
+        });
+    }
+    out.replace("rn", "m").replace("vv", "w")
+}
+
+/// `Read-Only` vs `read_only`, `adrnin` vs `admin`: keys and emails that
+/// look like one another, and emails with characters outside ASCII.
 fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
     let normal = |s: &str| s.to_lowercase().replace('-', "_");
     let groups: [(&str, Vec<(&str, Span)>); 4] = [
@@ -167,29 +185,30 @@ fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
         ),
     ];
     for (what, names) in groups {
-        let mut by_normal: BTreeMap<String, Vec<(&str, Span)>> = BTreeMap::new();
+        let mut by_look: BTreeMap<String, Vec<(&str, Span)>> = BTreeMap::new();
         for (name, span) in names {
-            by_normal
-                .entry(normal(name))
+            by_look
+                .entry(skeleton(name))
                 .or_default()
                 .push((name, span));
         }
-        for same in by_normal.values().filter(|v| v.len() > 1) {
+        for same in by_look.values().filter(|v| v.len() > 1) {
             let (first, first_span) = same[0];
             for &(other, span) in &same[1..] {
+                let message = if normal(other) == normal(first) {
+                    format!("{what} `{other}` differs from `{first}` only by case or `-`/`_`")
+                } else {
+                    format!("{what} `{other}` looks like `{first}`: they differ only by look-alike characters")
+                };
                 diags.push(
-                    Diagnostic::new(
-                        Code::ConfusableNames,
-                        format!("{what} `{other}` differs from `{first}` only by case or `-`/`_`"),
-                        span,
-                        "this name",
-                    )
-                    .with_label(first_span, "looks like this one")
-                    .with_help("reviewers will confuse them: rename one"),
+                    Diagnostic::new(Code::ConfusableNames, message, span, "this name")
+                        .with_label(first_span, "looks like this one")
+                        .with_help("reviewers will confuse them: rename one"),
                 );
             }
         }
     }
+    look_alike_emails(m, diags);
     for user in &m.users {
         if !user.email.is_ascii() {
             let odd: String = user.email.chars().filter(|c| !c.is_ascii()).collect();
@@ -201,6 +220,43 @@ fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
                     "may look like another address",
                 )
                 .with_help("check that this is the address you meant; look-alike letters can impersonate a user"),
+            );
+        }
+    }
+}
+
+/// Two declared emails that are different users but look alike as written
+/// (`arnie@acme.com` and `amie@acme.com`, `AIice@acme.com` and
+/// `alice@acme.com`): one can be granted what a reviewer reads as the
+/// other's access.
+fn look_alike_emails(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let mut by_look: HashMap<String, Vec<UserId>> = HashMap::new();
+    for id in m.user_ids() {
+        let user = &m[id];
+        // The email as first written (quotes aside), else as stored.
+        let written = m.sources.slice(user.span).trim_matches('"');
+        let written = if written.eq_ignore_ascii_case(&user.email) {
+            written
+        } else {
+            user.email.as_str()
+        };
+        by_look.entry(skeleton(written)).or_default().push(id);
+    }
+    let mut groups: Vec<&Vec<UserId>> = by_look.values().filter(|v| v.len() > 1).collect();
+    groups.sort();
+    for same in groups {
+        let first = &m[same[0]];
+        for &other in &same[1..] {
+            let other = &m[other];
+            diags.push(
+                Diagnostic::new(
+                    Code::ConfusableNames,
+                    format!("email `{}` looks like `{}`", other.email, first.email),
+                    other.span,
+                    "this address",
+                )
+                .with_label(first.span, "looks like this one")
+                .with_help("look-alike characters (`rn` and `m`, `1`, `I` and `l`, `0` and `O`, `vv` and `w`) let one address pass for another: check which one is meant"),
             );
         }
     }

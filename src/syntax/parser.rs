@@ -239,6 +239,17 @@ impl Ctx {
                         "expected `name@domain`",
                     ));
                 }
+                if let Some(c) = super::forbidden_char_in_email(&email) {
+                    return Err(Diagnostic::new(
+                        Code::InvalidEmail,
+                        format!("`{email}` is not an email: it holds {c}"),
+                        self.span(&pair),
+                        "an email holds no whitespace, control or format character",
+                    )
+                    .with_help(
+                        "such characters are invisible or move the cursor, so the address would look like another: remove it",
+                    ));
+                }
                 Ok(Spanned::new(email.into(), self.span(&pair)))
             }
             _ => Err(self.unexpected(&pair)),
@@ -749,6 +760,28 @@ fn syntax_help(text: &str, pos: usize, expected: &[String]) -> Option<String> {
         return Some("a string must end with `\"` on the same line".into());
     }
     let rest = &text[pos..];
+    // An invisible or terminal-driving character glued to an email or a
+    // name (`bob@x.io<ESC>[8m`, a trailing no-break space).
+    if let Some(c) = rest
+        .chars()
+        .next()
+        .filter(|&c| !c.is_ascii_whitespace() && super::forbidden_in_email(c))
+    {
+        let before = text[..pos].chars().next_back();
+        let after_email = text[line_start..pos]
+            .rsplit(char::is_whitespace)
+            .next()
+            .is_some_and(|w| w.contains('@'));
+        let what = if after_email && before.is_some_and(|b| !b.is_whitespace()) {
+            "an email holds no whitespace, control or format character"
+        } else {
+            "outside a quoted string, a policy holds no control or format character"
+        };
+        return Some(format!(
+            "U+{:04X} is invisible or moves the cursor: {what}; remove it",
+            u32::from(c)
+        ));
+    }
     if rest.starts_with('=') || rest.starts_with(':') {
         return Some("clauses take no `=` or `:`; write e.g. `default_role read-only`".into());
     }

@@ -163,12 +163,11 @@ fn every_literal_word_in_the_grammar_is_checked_as_a_whole_word() {
             let literal = &rest[start + 1..start + 1 + len];
             let before = rest[..start].trim_end();
             rest = &rest[start + len + 2..];
-            if literal.is_empty() || !literal.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
-            {
+            if literal.is_empty() || !literal.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
                 continue;
             }
-            let in_keyword_rule = (name.starts_with("kw_") || name == "expect")
-                && body.contains("!key_char");
+            let in_keyword_rule =
+                (name.starts_with("kw_") || name == "expect") && body.contains("!key_char");
             let item_start = name == literal.trim_end_matches("_decl") && items.contains(&literal)
                 || name == "kind_decl" && literal == "kind";
             let after_lookahead = before
@@ -183,5 +182,8 @@ fn every_literal_word_in_the_grammar_is_checked_as_a_whole_word() {
             }
         }
     }
-    assert!(unchecked.is_empty(), "literal words without a whole-word check: {unchecked:?}");
+    assert!(
+        unchecked.is_empty(),
+        "literal words without a whole-word check: {unchecked:?}"
+    );
 }
