@@ -25,6 +25,7 @@ mod hostile;
 mod import;
 mod model_cycles;
 mod model_diff_admins;
+mod model_emails;
 mod model_ids;
 mod model_keywords;
 mod never_panics;
