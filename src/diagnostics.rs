@@ -5,12 +5,17 @@
 //! Actions workflow commands for CI annotations.
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 
 use crate::source::{Sources, Span};
+
+mod snippet;
+pub mod suggest;
+
+pub use snippet::escape_controls;
+use snippet::Snippet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,7 +52,7 @@ macro_rules! codes {
 
 codes! {
     Syntax => Error, "rolegraph::syntax::error", "the text does not follow the grammar; the report says what was expected";
-    InvalidEmail => Error, "rolegraph::syntax::invalid_email", "a quoted email that is not `local@domain`";
+    InvalidEmail => Error, "rolegraph::syntax::invalid_email", "a quoted email that is not `local@domain`, or holds whitespace or a control or format character";
     Duplicate => Error, "rolegraph::resolve::duplicate", "the same kind, permission, role (or alias), team, user, resource, share, test or `auth` setting defined twice (both places are shown), or a built-in scope (`global`, `team`) declared as a kind";
     UnknownRole => Error, "rolegraph::resolve::unknown_role", "a role name that is not declared (with a suggestion)";
     UnknownTeam => Error, "rolegraph::resolve::unknown_team", "a team name that is not declared, in a membership, share, auth or scope";
@@ -71,6 +76,7 @@ codes! {
     PowerfulDefaultRole => Warning, "rolegraph::lint::powerful_default_role", "a `default_role` that grants `global` or `admin:` permissions to every new login";
     ConfusableNames => Warning, "rolegraph::lint::confusable_names", "two keys that differ only by case or `-`/`_`, or an email with look-alike characters";
     IdenticalRoles => Warning, "rolegraph::lint::identical_roles", "two roles with the same effective permissions";
+    MisspeltUser => Warning, "rolegraph::lint::misspelt_user", "a test line names an undeclared user (a new login) whose email is a typo away from a declared one";
     UselessShare => Warning, "rolegraph::lint::useless_share", "a share whose role gives the team's members nothing";
 }
 
@@ -145,18 +151,13 @@ impl Diagnostic {
     }
 }
 
-/// "did you mean `x`?" from edit distance, when a candidate is close enough.
+/// "did you mean `x`?" when a candidate is close enough ([`suggest`] says
+/// what close means, and bounds the work).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let lower = name.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|&(d, c)| d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+    suggest::closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
 /// ` (did you mean `x`?)`, or nothing: the tail of a one-line error message.
@@ -187,7 +188,7 @@ struct Report {
     related_part: bool,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -239,42 +240,72 @@ impl miette::Diagnostic for Report {
     }
 }
 
+/// Labels drawn per diagnostic; the rest are counted in its help (a
+/// 100,000-role include cycle has a label per include, and miette's work
+/// grows with labels × lines).
+pub const MAX_LABELS: usize = 16;
+
 fn report(diag: &Diagnostic, sources: &Sources) -> Report {
     let primary_file = diag.primary().file;
-    let named = |file| {
-        let f = sources.file(file);
-        NamedSource::new(f.name.clone(), Arc::clone(&f.text))
-    };
-    let labeled = |l: &Label| {
-        LabeledSpan::new(
-            Some(l.text.clone()),
-            l.span.start as usize,
-            (l.span.end - l.span.start) as usize,
-        )
-    };
+    let (shown, hidden) = diag.labels.split_at(diag.labels.len().min(MAX_LABELS));
     // Labels in another file (a duplicate defined elsewhere) become related
     // reports: miette draws one source per report.
-    let (here, elsewhere): (Vec<&Label>, Vec<&Label>) = diag
-        .labels
-        .iter()
-        .partition(|l| l.span.file == primary_file);
+    let (here, elsewhere): (Vec<&Label>, Vec<&Label>) =
+        shown.iter().partition(|l| l.span.file == primary_file);
+    // Each file is handed to miette as a snippet of the lines shown.
+    let snippet = |labels: &[&Label], file| {
+        let ranges: Vec<snippet::Range> = labels
+            .iter()
+            .map(|l| (l.span.start as usize, l.span.end as usize))
+            .collect();
+        let (snippet, moved) = Snippet::new(sources.file(file), &ranges);
+        let labeled = labels
+            .iter()
+            .zip(moved)
+            .map(|(l, (start, end))| {
+                LabeledSpan::new(Some(escape_controls(&l.text)), start, end - start)
+            })
+            .collect();
+        (snippet, labeled)
+    };
+    let (source, labels) = if here.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (source, labels) = snippet(&here, primary_file);
+        (Some(source), labels)
+    };
+    let mut help = diag.help.as_deref().map(escape_controls);
+    if !hidden.is_empty() {
+        let more = format!(
+            "{} more place{} not shown",
+            hidden.len(),
+            if hidden.len() == 1 { "" } else { "s" }
+        );
+        help = Some(match help {
+            Some(h) => format!("{h} ({more})"),
+            None => more,
+        });
+    }
     Report {
         code: diag.code,
         related_part: false,
-        message: diag.message.clone(),
-        help: diag.help.clone(),
-        source: (!diag.labels.is_empty()).then(|| named(primary_file)),
-        labels: here.into_iter().map(labeled).collect(),
+        message: escape_controls(&diag.message),
+        help,
+        source,
+        labels,
         related: elsewhere
             .into_iter()
-            .map(|l| Report {
-                code: diag.code,
-                related_part: true,
-                message: l.text.clone(),
-                help: None,
-                source: Some(named(l.span.file)),
-                labels: vec![labeled(l)],
-                related: vec![],
+            .map(|l| {
+                let (source, labels) = snippet(&[l], l.span.file);
+                Report {
+                    code: diag.code,
+                    related_part: true,
+                    message: escape_controls(&l.text),
+                    help: None,
+                    source: Some(source),
+                    labels,
+                    related: vec![],
+                }
             })
             .collect(),
     }
@@ -286,7 +317,13 @@ pub fn use_colour(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Renders diagnostics as miette reports, followed by a one-line summary.
+/// Diagnostics rendered as text at most; the rest are counted (JSON and
+/// GitHub output list them all).
+pub const MAX_RENDERED: usize = 200;
+
+/// Renders diagnostics as miette reports: at most [`MAX_RENDERED`], errors
+/// before warnings (each kept in its place in the order), then a line that
+/// counts the rest.
 pub fn render_text(diags: &[Diagnostic], sources: &Sources, colour: bool) -> String {
     let theme = if colour {
         GraphicalTheme::unicode()
@@ -295,12 +332,34 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources, colour: bool) -> Str
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_context_lines(1);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings_shown = MAX_RENDERED.saturating_sub(errors);
+    let mut warnings_seen = 0;
+    let mut errors_seen = 0;
     let mut out = String::new();
     for diag in diags {
-        // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, &report(diag, sources));
-        out.push('\n');
+        let shown = if diag.is_error() {
+            errors_seen += 1;
+            errors_seen <= MAX_RENDERED
+        } else {
+            warnings_seen += 1;
+            warnings_seen <= warnings_shown
+        };
+        if shown {
+            // Writing into a String cannot fail.
+            let _ = handler.render_report(&mut out, &report(diag, sources));
+            out.push('\n');
+        }
+    }
+    let hidden = diags.len().saturating_sub(MAX_RENDERED);
+    if hidden > 0 {
+        let hidden_errors = errors.saturating_sub(MAX_RENDERED);
+        out.push_str(&format!(
+            "… and {hidden} more not shown ({}): `--format json` lists every diagnostic\n\n",
+            summary_counts(hidden_errors, hidden - hidden_errors)
+        ));
     }
     out
 }
@@ -308,7 +367,10 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources, colour: bool) -> Str
 /// `N errors, M warnings` (empty when there is nothing to say).
 pub fn summary(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+    summary_counts(errors, diags.len() - errors)
+}
+
+fn summary_counts(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     format!(
         "{}, {}",
@@ -371,10 +433,15 @@ pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
 
 // ---------------------------------------------------------------- github
 
+/// A workflow command's data: `%`, CR and LF encoded as the runner
+/// decodes them, and every other control character written out, so an ESC
+/// in a policy cannot colour or hide text in the Actions log.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    escape_controls(&s)
 }
 
 fn escape_property(s: &str) -> String {

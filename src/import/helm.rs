@@ -88,7 +88,7 @@ pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
                 .iter()
                 .map(|v| {
                     scalar(v)
-                        .map(|s| s.trim().to_lowercase())
+                        .map(|s| crate::resolve::fold_email(s.trim()))
                         .filter(|s| s.contains('@'))
                         .ok_or(HelmError::BadValue("admins", "a list of emails"))
                 })

@@ -10,6 +10,7 @@ mod roles;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::diagnostics::suggest::Suggester;
 use crate::diagnostics::{self, did_you_mean, Code, Diagnostic};
 use crate::source::{Sources, Span};
 use crate::syntax::{self, ast};
@@ -54,6 +55,7 @@ pub fn check(sources: Sources) -> Checked {
         },
         diags,
         too_many: Vec::new(),
+        suggesters: HashMap::new(),
     };
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
     r.declare(&items);
@@ -120,6 +122,23 @@ struct Resolver {
     diags: Vec<Diagnostic>,
     /// The kinds of item already reported as too many, so the report is one.
     too_many: Vec<&'static str>,
+    /// Declared names indexed for "did you mean", built on the first
+    /// unknown name of each kind (after every declaration: references are
+    /// resolved once all items are declared).
+    suggesters: HashMap<NameSet, Suggester>,
+}
+
+/// A set of declared names that an unknown name is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum NameSet {
+    Roles,
+    Teams,
+    Permissions,
+    Kinds,
+    /// Declared emails, for test lines (all members are known by then).
+    Users,
+    /// Keys of the resources of one kind.
+    Resources(KindId),
 }
 
 fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
@@ -135,14 +154,16 @@ fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
 
 /// `unknown role `x``, with a suggestion from the declared names, or the
 /// fallback help.
-fn unknown<'a>(
+fn unknown(
     code: Code,
     what: &str,
     name: &ast::Name,
-    candidates: impl IntoIterator<Item = &'a str>,
+    suggestion: Option<&str>,
     fallback: String,
 ) -> Diagnostic {
-    let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+    let help = suggestion
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or(fallback);
     Diagnostic::new(
         code,
         format!("unknown {what} `{}`", name.node),
@@ -412,6 +433,26 @@ impl Resolver {
         Some(id)
     }
 
+    /// The declared name of this kind closest to `name`, if one is close
+    /// enough (bounded work: `diagnostics::suggest`).
+    fn suggest(&mut self, names: NameSet, name: &str) -> Option<String> {
+        let m = &self.model;
+        let suggester = self.suggesters.entry(names).or_insert_with(|| match names {
+            NameSet::Roles => Suggester::new(m.names.roles.keys()),
+            NameSet::Teams => Suggester::new(m.teams.iter().map(|t| &t.key)),
+            NameSet::Permissions => Suggester::new(m.perms.iter().map(|p| &p.name)),
+            NameSet::Kinds => Suggester::new(m.kinds.iter().map(|k| &k.key)),
+            NameSet::Users => Suggester::new(m.users.iter().map(|u| &u.email)),
+            NameSet::Resources(kind) => Suggester::new(
+                m.resources
+                    .iter()
+                    .filter(|r| r.kind == kind)
+                    .map(|r| &r.key),
+            ),
+        });
+        suggester.best(name).map(str::to_string)
+    }
+
     /// The id for the next item of a table that holds `len` items, or `None`
     /// when the ids are used up: a wrapped id would name another item (the
     /// 65,537th permission would be the first), so the policy is refused.
@@ -492,8 +533,6 @@ impl Resolver {
         if self.too_many.contains(&"kinds") {
             return None; // it may be one of those refused: no echo
         }
-        let m = &self.model;
-        let candidates: Vec<&str> = m.kinds.iter().map(|k| k.key.as_str()).collect();
         let fallback = format!("declare it with `kind {}`", name.node);
         // `tema support` is a resource of kind `tema` to the grammar, but a
         // misspelt item keyword to the person who wrote it.
@@ -509,7 +548,9 @@ impl Resolver {
                 name.node, name.node
             )
         });
-        let help = did_you_mean(&name.node, candidates)
+        let help = self
+            .suggest(NameSet::Kinds, &name.node)
+            .map(|k| format!("did you mean `{k}`?"))
             .or(stray)
             .or_else(|| {
                 did_you_mean(&name.node, syntax::ITEM_KEYWORDS.iter().copied())
@@ -536,11 +577,12 @@ impl Resolver {
             return None;
         }
         let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
+        let suggestion = self.suggest(NameSet::Roles, &name.node);
         let d = unknown(
             Code::UnknownRole,
             "role",
             name,
-            self.model.names.roles.keys().map(String::as_str),
+            suggestion.as_deref(),
             fallback,
         );
         self.diags.push(d);
@@ -555,11 +597,12 @@ impl Resolver {
             return None;
         }
         let fallback = format!("declare it with `team {}`", name.node);
+        let suggestion = self.suggest(NameSet::Teams, &name.node);
         let d = unknown(
             Code::UnknownTeam,
             "team",
             name,
-            self.model.teams.iter().map(|t| t.key.as_str()),
+            suggestion.as_deref(),
             fallback,
         );
         self.diags.push(d);
@@ -574,11 +617,12 @@ impl Resolver {
             return None;
         }
         let fallback = format!("declare it with `permission {} on …`", name.node);
+        let suggestion = self.suggest(NameSet::Permissions, &name.node);
         let d = unknown(
             Code::UnknownPermission,
             "permission",
             name,
-            self.model.perms.iter().map(|p| p.name.as_str()),
+            suggestion.as_deref(),
             fallback,
         );
         self.diags.push(d);
@@ -650,18 +694,14 @@ impl Resolver {
                 self.kind(&ast::Name::new(kind.into(), name.span));
             }
             ScopeError::UnknownResource => {
-                let kind_id = self.model.names.kinds.get(kind).copied();
-                let keys: Vec<&str> = self
-                    .model
-                    .resources
-                    .iter()
-                    .filter(|r| Some(r.kind) == kind_id)
-                    .map(|r| r.key.as_str())
-                    .collect();
                 // Suggest by key (`suport-bot` is close to `support-bot`; the
                 // shared `use_case/` prefix would make every key look close).
-                let help = did_you_mean(key, keys)
-                    .map(|h| h.replacen("mean `", &format!("mean `{kind}/"), 1))
+                let suggestion = match self.model.names.kinds.get(kind).copied() {
+                    Some(k) => self.suggest(NameSet::Resources(k), key),
+                    None => None,
+                };
+                let help = suggestion
+                    .map(|s| format!("did you mean `{kind}/{s}`?"))
                     .unwrap_or_else(|| format!("declare it with `{kind} {key} {{ share … }}`"));
                 self.diags.push(
                     Diagnostic::new(
@@ -1097,9 +1137,13 @@ impl Resolver {
                     continue;
                 }
             }
+            let user = fold_email(&line.user.node);
+            if self.model.user(&user).is_none() {
+                self.undeclared_test_user(&line.user, &user);
+            }
             lines.push(TestLine {
                 expect: line.expect,
-                user: fold_email(&line.user.node),
+                user,
                 perm,
                 scope,
                 to,
@@ -1111,6 +1155,27 @@ impl Resolver {
             span: t.name.span,
             lines,
         });
+    }
+
+    /// A test line may name an undeclared user: a new login. One a typo
+    /// away from a declared user is more likely a typo, which would make
+    /// the line pass for the wrong reason (`deny carol@acme.con …` passes
+    /// because a new login may not).
+    fn undeclared_test_user(&mut self, written: &ast::Name, email: &str) {
+        let Some(declared) = self.suggest(NameSet::Users, email) else {
+            return;
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::MisspeltUser,
+                format!("`{email}` is not a declared user: this line tests a new login"),
+                written.span,
+                "declared nowhere",
+            )
+            .with_help(format!(
+                "did you mean `{declared}`? (an undeclared email is evaluated as a new login, so the line may pass for the wrong reason)"
+            )),
+        );
     }
 
     fn resolve_invariant(&mut self, inv: &ast::Invariant) {

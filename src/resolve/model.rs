@@ -349,7 +349,11 @@ impl Names {
             ids: impl Iterator<Item = I>,
             name: impl Fn(&T) -> String,
         ) -> NameMap<String, I> {
-            items.iter().zip(ids).map(|(item, id)| (name(item), id)).collect()
+            items
+                .iter()
+                .zip(ids)
+                .map(|(item, id)| (name(item), id))
+                .collect()
         }
         let mut roles = table(&model.roles, model.role_ids(), |r| r.key.clone());
         for (role, id) in model.roles.iter().zip(model.role_ids()) {
