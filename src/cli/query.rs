@@ -4,9 +4,9 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
 use super::output::{format, json, load_policy, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
+use crate::diagnostics::escape_controls;
 use crate::eval::batch::{answer_lines, decision_line};
 use crate::eval::{Decision, Query};
-use crate::diagnostics::escape_controls;
 use crate::resolve::{fold_email, Scope};
 use crate::Policy;
 

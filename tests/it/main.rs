@@ -28,6 +28,8 @@ mod model_diff_admins;
 mod model_emails;
 mod model_ids;
 mod model_keywords;
+mod model_rendering;
+mod model_suggestions;
 mod never_panics;
 mod policy_tests;
 mod scan;

@@ -27,10 +27,14 @@ fn the_kelvin_sign_is_not_a_k() {
     let policy = Policy::from_text("e.policy", POLICY).unwrap();
     let kelvin = "\u{212a}en@acme.com";
     assert_eq!(policy.subject(kelvin), Subject::NewLogin);
-    let q = policy.query(kelvin, "doc:read", Some("doc/d"), None).unwrap();
+    let q = policy
+        .query(kelvin, "doc:read", Some("doc/d"), None)
+        .unwrap();
     assert!(!policy.check(&q), "U+212A was folded to `k`");
     // ASCII case still folds.
-    let q = policy.query("KEN@Acme.COM", "doc:read", Some("doc/d"), None).unwrap();
+    let q = policy
+        .query("KEN@Acme.COM", "doc:read", Some("doc/d"), None)
+        .unwrap();
     assert!(policy.check(&q));
     // And the declared look-alike is named.
     assert_eq!(policy.similar_user(kelvin), Some("ken@acme.com"));
@@ -42,13 +46,24 @@ fn a_kelvin_sign_in_the_policy_is_another_user() {
     let text = format!("{POLICY}user \u{212a}EN@acme.com {{ in t as reader }}\n");
     let policy = Policy::from_text("e.policy", &text).unwrap();
     assert_eq!(policy.model.users.len(), 2, "one user with two spellings");
-    assert!(policy.model.users.iter().any(|u| u.email == "\u{212a}en@acme.com"));
+    assert!(policy
+        .model
+        .users
+        .iter()
+        .any(|u| u.email == "\u{212a}en@acme.com"));
 }
 
 /// Each of these, appended to a bare email, made a distinct user that looks
 /// like another: ESC (a terminal escape), NUL, backspace, a no-break space,
 /// a zero-width space, a right-to-left override.
-const HOSTILE: &[&str] = &["\u{1b}[8m", "\0", "\u{8}\u{8}", "\u{a0}", "\u{200b}", "\u{202e}"];
+const HOSTILE: &[&str] = &[
+    "\u{1b}[8m",
+    "\0",
+    "\u{8}\u{8}",
+    "\u{a0}",
+    "\u{200b}",
+    "\u{202e}",
+];
 
 #[test]
 fn a_bare_email_with_a_control_or_invisible_character_is_a_syntax_error() {
@@ -112,10 +127,9 @@ fn a_query_for_an_email_with_a_control_character_is_a_usage_error() {
 
 #[test]
 fn emails_that_look_alike_are_warned_about() {
-    let text = std::fs::read_to_string(
-        "tests/fixtures/lint/err/confusable_names.ascii_email.policy",
-    )
-    .unwrap();
+    let text =
+        std::fs::read_to_string("tests/fixtures/lint/err/confusable_names.ascii_email.policy")
+            .unwrap();
     let mut sources = Sources::default();
     sources.add("e.policy", &text);
     let messages: Vec<String> = resolve::check(sources)
