@@ -22,13 +22,14 @@
 //! full distance to every team.)
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 /// Longer names get no suggestion: they are not typos of a key.
 pub const MAX_CHARS: usize = 128;
 /// The dynamic-programming cells one lookup may compute (about a millisecond).
 pub const LOOKUP_CELLS: usize = 1 << 20;
 /// The cells all lookups of one [`Suggester`] may compute (about a second).
-pub const TOTAL_CELLS: usize = 1 << 28;
+pub const TOTAL_CELLS: usize = 1 << 27;
 
 /// The most edits a suggestion may be from a differing part of `chars`
 /// characters.
@@ -81,53 +82,120 @@ fn is_separator(c: char) -> bool {
     matches!(c, ':' | '/' | '@')
 }
 
-/// Declared names indexed by length, for many lookups: the resolver's
-/// unknown names. It keeps its own copy of the names, so it can be kept
-/// beside the model they come from.
+/// Declared names indexed for many lookups: the resolver's unknown names.
+/// It keeps its own copy of the names, so it can be kept beside the model
+/// they come from.
 #[derive(Debug, Default)]
 pub struct Suggester {
     /// `by_len[n]`: the candidates of `n` characters.
     by_len: Vec<Vec<(Box<str>, Prepared)>>,
+    /// Each candidate by its lower-case text: (length, index in `by_len`).
+    exact: HashMap<Box<str>, Vec<(usize, usize)>>,
+    /// Every character of the candidates (lower-case), for the names one
+    /// edit away; `None` when there are too many to try each.
+    alphabet: Option<Vec<char>>,
     cells: Cell<usize>,
 }
 
+/// More distinct characters than this and the one-edit neighbourhood is
+/// not worth building.
+const ALPHABET: usize = 64;
+
 impl Suggester {
     pub fn new<S: AsRef<str>>(candidates: impl IntoIterator<Item = S>) -> Self {
-        let mut by_len: Vec<Vec<(Box<str>, Prepared)>> = Vec::new();
+        let mut s = Suggester::default();
+        let mut alphabet = std::collections::BTreeSet::new();
         for name in candidates {
             let name = name.as_ref();
             if let Some(p) = Prepared::new(name) {
                 let n = p.chars.len();
-                if by_len.len() <= n {
-                    by_len.resize_with(n + 1, Vec::new);
+                if s.by_len.len() <= n {
+                    s.by_len.resize_with(n + 1, Vec::new);
                 }
-                by_len[n].push((name.into(), p));
+                if alphabet.len() <= ALPHABET {
+                    alphabet.extend(p.chars.iter().copied());
+                }
+                let lower: String = p.chars.iter().collect();
+                s.exact
+                    .entry(lower.into())
+                    .or_default()
+                    .push((n, s.by_len[n].len()));
+                s.by_len[n].push((name.into(), p));
             }
         }
-        Suggester {
-            by_len,
-            cells: Cell::new(0),
-        }
+        s.alphabet = (alphabet.len() <= ALPHABET).then(|| alphabet.into_iter().collect());
+        s
     }
 
-    /// The closest candidate, if one is close enough.
+    /// The closest candidate, if one is close enough. Most typos are one
+    /// edit: the names one edit away are looked up first, and only when
+    /// none is declared are candidates scanned.
     pub fn best(&self, name: &str) -> Option<&str> {
         let name = Prepared::new(name)?;
         let n = name.chars.len();
+        let mut search = Search::new(&name, TOTAL_CELLS.saturating_sub(self.cells.get()));
+        if let Some(alphabet) = &self.alphabet {
+            for near in within_one_edit(&name.chars, alphabet) {
+                for &(len, i) in self.exact.get(near.as_str()).into_iter().flatten() {
+                    let (candidate, prepared) = &self.by_len[len][i];
+                    search.consider(candidate, prepared);
+                }
+            }
+            if search.best.is_some_and(|(d, _)| d <= 1) {
+                self.cells.set(self.cells.get() + search.cells);
+                return search.best.map(|(_, c)| c);
+            }
+        }
         let bound = max_distance(n);
         let lengths = n.saturating_sub(bound)..=n + bound;
         // Nearest lengths first, so a cap stops after the likeliest ones.
         let mut order: Vec<usize> = lengths.filter(|&l| l < self.by_len.len()).collect();
         order.sort_by_key(|&l| (l.abs_diff(n), l));
-        let mut search = Search::new(&name, TOTAL_CELLS.saturating_sub(self.cells.get()));
         for l in order {
             for (candidate, prepared) in &self.by_len[l] {
-                search.consider(candidate.as_ref(), prepared);
+                search.consider(candidate, prepared);
             }
         }
         self.cells.set(self.cells.get() + search.cells);
         search.best.map(|(_, c)| c)
     }
+}
+
+/// The name itself and every text one edit away from it over `alphabet`:
+/// each deletion, adjacent transposition, substitution and insertion.
+fn within_one_edit(name: &[char], alphabet: &[char]) -> Vec<String> {
+    let text = |chars: &[char]| chars.iter().collect::<String>();
+    let mut out = vec![text(name)];
+    let mut buf: Vec<char> = Vec::with_capacity(name.len() + 1);
+    for i in 0..name.len() {
+        buf.clear();
+        buf.extend_from_slice(name);
+        buf.remove(i);
+        out.push(text(&buf));
+        if i + 1 < name.len() {
+            buf.clear();
+            buf.extend_from_slice(name);
+            buf.swap(i, i + 1);
+            out.push(text(&buf));
+        }
+        for &c in alphabet {
+            if c != name[i] {
+                buf.clear();
+                buf.extend_from_slice(name);
+                buf[i] = c;
+                out.push(text(&buf));
+            }
+        }
+    }
+    for i in 0..=name.len() {
+        for &c in alphabet {
+            buf.clear();
+            buf.extend_from_slice(name);
+            buf.insert(i, c);
+            out.push(text(&buf));
+        }
+    }
+    out
 }
 
 /// The closest of `candidates` to `name`, if close enough: for one lookup.
@@ -186,8 +254,11 @@ impl<'n, 'a> Search<'n, 'a> {
         let b = &c.chars;
         // Lower bounds first: each character (bucket) one side has and the
         // other lacks needs an edit of its own, and so does each character
-        // of difference in length.
-        let global = max_distance(a.len());
+        // of difference in length. Once a candidate is found, only one as
+        // close can win.
+        let global = self
+            .best
+            .map_or(max_distance(a.len()), |(d, _)| d.min(max_distance(a.len())));
         let missing = (self.name.mask & !c.mask).count_ones() as usize;
         let extra = (c.mask & !self.name.mask).count_ones() as usize;
         if a.len().abs_diff(b.len()) > global || missing.max(extra) > global {
@@ -218,13 +289,12 @@ impl<'n, 'a> Search<'n, 'a> {
             bound = bound.min(d); // only a closer (or as close) one can win
         }
         let (ma, mb) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-        let cells = (ma.len() + 1) * (mb.len() + 1);
-        if self.cells + cells > self.budget {
-            self.cells = self.budget; // spent: nothing more is compared
-            return;
+        if self.cells >= self.budget {
+            return; // spent: nothing more is compared
         }
+        let (d, cells) = bounded_osa(ma, mb, bound, &mut self.rows);
         self.cells += cells;
-        let Some(d) = bounded_osa(ma, mb, bound, &mut self.rows) else {
+        let Some(d) = d else {
             return;
         };
         // No edit that replaces the whole name (`x` is no typo of `a`), and
@@ -245,24 +315,37 @@ impl<'n, 'a> Search<'n, 'a> {
 }
 
 /// The optimal-string-alignment distance (Levenshtein plus adjacent
-/// transpositions) of `a` and `b`, or `None` once it must exceed `bound`.
-fn bounded_osa(a: &[char], b: &[char], bound: usize, rows: &mut [Vec<usize>; 3]) -> Option<usize> {
+/// transpositions) of `a` and `b`, or `None` once it must exceed `bound`;
+/// and the cells computed. Only the band of cells within `bound` of the
+/// diagonal can hold a distance within it, so only those are computed.
+fn bounded_osa(
+    a: &[char],
+    b: &[char],
+    bound: usize,
+    rows: &mut [Vec<usize>; 3],
+) -> (Option<usize>, usize) {
     if a.len().abs_diff(b.len()) > bound {
-        return None;
+        return (None, 0);
     }
+    let far = bound + 1; // any distance past the bound
     let width = b.len() + 1;
     for row in rows.iter_mut() {
         row.clear();
-        row.resize(width, 0);
+        row.resize(width, far);
     }
     let [before, previous, current] = rows;
-    for (j, cell) in previous.iter_mut().enumerate() {
+    for (j, cell) in previous.iter_mut().enumerate().take(bound + 1) {
         *cell = j;
     }
+    let mut cells = 0;
     for i in 1..=a.len() {
-        current[0] = i;
-        let mut row_min = i;
-        for j in 1..=b.len() {
+        let lo = i.saturating_sub(bound).max(1);
+        let hi = (i + bound).min(b.len());
+        // The cell left of the band: the first column, or past the bound
+        // (this buffer last held an older row's band).
+        current[lo - 1] = if lo == 1 && i <= bound { i } else { far };
+        let mut row_min = current[lo - 1];
+        for j in lo..=hi {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             let mut d = (previous[j] + 1)
                 .min(current[j - 1] + 1)
@@ -270,17 +353,18 @@ fn bounded_osa(a: &[char], b: &[char], bound: usize, rows: &mut [Vec<usize>; 3])
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d = d.min(before[j - 2] + 1);
             }
-            current[j] = d;
+            current[j] = d.min(far);
             row_min = row_min.min(d);
         }
+        cells += hi + 1 - lo;
         if row_min > bound {
-            return None;
+            return (None, cells);
         }
         std::mem::swap(before, previous);
         std::mem::swap(previous, current);
     }
     let d = previous[b.len()];
-    (d <= bound).then_some(d)
+    ((d <= bound).then_some(d), cells)
 }
 
 #[cfg(test)]
@@ -341,17 +425,55 @@ mod tests {
 
     #[test]
     fn the_distance_is_osa() {
-        let d = |a: &str, b: &str| {
+        let d = |a: &str, b: &str, bound| {
             let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-            bounded_osa(&a, &b, 10, &mut Default::default())
+            bounded_osa(&a, &b, bound, &mut Default::default()).0
         };
-        assert_eq!(d("ab", "ba"), Some(1));
-        assert_eq!(d("kitten", "sitting"), Some(3));
-        assert_eq!(d("", "abc"), Some(3));
-        assert_eq!(
-            bounded_osa(&['a'; 5], &['b'; 5], 2, &mut Default::default()),
-            None
-        );
+        assert_eq!(d("ab", "ba", 10), Some(1));
+        assert_eq!(d("kitten", "sitting", 10), Some(3));
+        assert_eq!(d("kitten", "sitting", 3), Some(3));
+        assert_eq!(d("kitten", "sitting", 2), None);
+        assert_eq!(d("", "abc", 10), Some(3));
+        assert_eq!(d("aaaaa", "bbbbb", 2), None);
+        assert_eq!(d("abcdef", "badcfe", 3), Some(3));
+        assert_eq!(d("team-00123", "taem-00123", 1), Some(1));
+    }
+
+    /// The banded distance agrees with the full one wherever it answers.
+    #[test]
+    fn the_band_gives_the_full_distance() {
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "team-1", "taem-1", "mate-1", "kitten", "sitting",
+            "xyz",
+        ];
+        for x in words {
+            for y in words {
+                let (a, b): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+                let full = bounded_osa(&a, &b, 64, &mut Default::default())
+                    .0
+                    .unwrap_or(usize::MAX);
+                for bound in 0..5 {
+                    let banded = bounded_osa(&a, &b, bound, &mut Default::default()).0;
+                    assert_eq!(banded, (full <= bound).then_some(full), "{x} {y} {bound}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_edit_neighbourhood_finds_what_the_scan_finds() {
+        let names = ["team-00123", "team-00132", "tema-00123", "ml-team", "admin"];
+        let s = Suggester::new(names);
+        for probe in [
+            "taem-00123",
+            "team-0123",
+            "team-001234",
+            "ml-tem",
+            "amdin",
+            "Admin",
+        ] {
+            assert_eq!(s.best(probe), closest(probe, names), "{probe}");
+        }
     }
 
     #[test]

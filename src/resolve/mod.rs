@@ -60,6 +60,11 @@ pub fn check(sources: Sources) -> Checked {
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
     r.declare(&items);
     r.resolve_references(&items);
+    // The AST is not needed past here: a million roles' AST is hundreds of
+    // megabytes, better freed before the lints add their diagnostics.
+    drop(items);
+    drop(files);
+    r.suggesters.clear();
     roles::resolve_role_graph(&mut r.model, &mut r.diags);
     r.check_memberships();
     // Lints read a complete model: run on one with errors, they would report

@@ -29,6 +29,7 @@ mod model_emails;
 mod model_ids;
 mod model_keywords;
 mod model_rendering;
+mod model_scale;
 mod model_suggestions;
 mod never_panics;
 mod policy_tests;
