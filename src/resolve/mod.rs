@@ -804,7 +804,7 @@ impl Resolver {
             .iter()
             .filter_map(|n| self.role(n).map(|id| (id, n.span)))
             .collect();
-        let mut grants = Vec::new();
+        let mut grants = Vec::with_capacity(r.grants.len());
         let mut direct = PermSet::with_capacity(self.model.perms.len());
         for pattern in &r.grants {
             if let Some(perms) = self.permission_pattern(pattern) {

@@ -32,7 +32,12 @@ fn restricted(n_teams: usize, extra: &str) -> String {
         } else {
             String::new()
         };
-        writeln!(text, "role o{r} {{ grant doc:read{includes}\n only in {} }}", teams.join(", ")).unwrap();
+        writeln!(
+            text,
+            "role o{r} {{ grant doc:read{includes}\n only in {} }}",
+            teams.join(", ")
+        )
+        .unwrap();
     }
     text.push_str(extra);
     text
@@ -49,10 +54,7 @@ fn inherited_only_in_over_thousands_of_teams() {
 
 #[test]
 fn a_violation_names_a_few_allowed_teams_and_counts_the_rest() {
-    let text = restricted(
-        4_000,
-        "team outside { member z@acme.com as o10 }\n",
-    );
+    let text = restricted(4_000, "team outside { member z@acme.com as o10 }\n");
     let checked = check(&text);
     let violations: Vec<_> = checked
         .diagnostics
