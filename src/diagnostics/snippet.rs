@@ -34,35 +34,28 @@ const GAP: usize = 4;
 const ELLIPSIS: &str = "…";
 
 /// Text with every character that could drive or fool a terminal written
-/// as `\u{1b}`: control characters (tab aside), format characters (bidi
-/// overrides, zero-width spaces), and the line and paragraph separators.
+/// as `\u{1b}`: control characters (but line feed and tab), format
+/// characters (bidi overrides, zero-width spaces), and the line and
+/// paragraph separators.
 pub fn escape_controls(text: &str) -> String {
-    escaped(text, false)
-}
-
-fn is_hostile(c: char, keep_tab: bool) -> bool {
-    (c.is_control() && !(keep_tab && c == '\t'))
-        || pest::unicode::FORMAT(c)
-        || matches!(c, '\u{2028}' | '\u{2029}')
-}
-
-fn escaped(text: &str, keep_tab: bool) -> String {
-    if !text.chars().any(|c| is_hostile(c, keep_tab)) {
+    if !text.chars().any(is_hostile) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        push_escaped(&mut out, c, keep_tab);
+        if is_hostile(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
     }
     out
 }
 
-fn push_escaped(out: &mut String, c: char, keep_tab: bool) {
-    if is_hostile(c, keep_tab) {
-        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-    } else {
-        out.push(c);
-    }
+fn is_hostile(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || pest::unicode::FORMAT(c)
+        || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// A run of whole lines of the file, as shown.
@@ -221,7 +214,7 @@ impl Snippet {
                 self.text.push_str(ELLIPSIS);
             }
             let out = self.text.len();
-            self.text.push_str(&escaped(&text[s..e], true));
+            self.text.push_str(&escape_controls(&text[s..e]));
             pieces.push(Piece {
                 start: s,
                 end: e,
@@ -260,7 +253,7 @@ fn map(pieces: &[Piece], text: &str, o: usize) -> usize {
         return pieces.first().map_or(0, |p| p.out);
     };
     let o = o.min(piece.end).min(piece.line_end);
-    piece.out + escaped(&text[piece.start..o], true).len()
+    piece.out + escape_controls(&text[piece.start..o]).len()
 }
 
 /// A label ends within [`LABEL_LINES`] lines of where it starts, or at the
