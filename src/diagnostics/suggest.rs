@@ -151,8 +151,11 @@ impl Suggester {
         // Nearest lengths first, so a cap stops after the likeliest ones.
         let mut order: Vec<usize> = lengths.filter(|&l| l < self.by_len.len()).collect();
         order.sort_by_key(|&l| (l.abs_diff(n), l));
-        for l in order {
+        'scan: for l in order {
             for (candidate, prepared) in &self.by_len[l] {
+                if search.spent() {
+                    break 'scan;
+                }
                 search.consider(candidate, prepared);
             }
         }
@@ -207,6 +210,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let bound = max_distance(n);
     let mut search = Search::new(&name, LOOKUP_CELLS);
     for candidate in candidates {
+        if search.spent() {
+            break;
+        }
         if candidate.len() > 4 * (n + bound) {
             continue; // more characters than the bound allows, whatever they are
         }
@@ -247,6 +253,11 @@ impl<'n, 'a> Search<'n, 'a> {
             budget: LOOKUP_CELLS.min(total_left),
             rows: [Vec::new(), Vec::new(), Vec::new()],
         }
+    }
+
+    /// Whether this lookup has used up its work.
+    fn spent(&self) -> bool {
+        self.cells >= self.budget
     }
 
     fn consider(&mut self, candidate: &'a str, c: &Prepared) {
