@@ -20,7 +20,7 @@ pub fn run(cli: &Cli, fail_on_escalation: bool, user: Option<&str>) -> CmdResult
                             "`{email}` is declared nowhere: audited as a new login"
                         ));
                     }
-                    email.to_lowercase()
+                    crate::resolve::fold_email(email)
                 }
                 _ => subject.label(model).to_string(),
             };

@@ -6,7 +6,7 @@ use super::output::{format, json, load_policy, note, print, usage_error, CmdResu
 use super::{Cli, Format};
 use crate::eval::batch::{answer_lines, decision_line, read_line, Line};
 use crate::eval::{who_text, Decision, Query};
-use crate::resolve::Scope;
+use crate::resolve::{fold_email, Scope};
 use crate::Policy;
 
 fn decision_exit(allowed: bool) -> Exit {
@@ -35,6 +35,20 @@ fn resolve(cli: &Cli, asked: &Question) -> Result<(&'static Policy, Query), Exit
     Ok((policy, q))
 }
 
+/// On stderr: the user is declared nowhere, so the answer is a new
+/// login's, and the declared email a typo away, if any (`carol@acme.con`).
+fn new_login_note(policy: &Policy, user: &str, how: &str) {
+    let shown = fold_email(user);
+    match policy.similar_user(user) {
+        Some(declared) => note(format_args!(
+            "`{shown}` is declared nowhere: {how} as a new login; did you mean `{declared}`?"
+        )),
+        None => note(format_args!(
+            "`{shown}` is declared nowhere: {how} as a new login"
+        )),
+    }
+}
+
 pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
     let (policy, q) = resolve(cli, asked)?;
@@ -44,10 +58,7 @@ pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
         Format::Json => print(decision_line(allowed, new_login)),
         _ => {
             if new_login {
-                note(format_args!(
-                    "`{}` is declared nowhere: evaluated as a new login",
-                    asked.user.to_lowercase()
-                ));
+                new_login_note(policy, asked.user, "evaluated");
             }
             print(if allowed { "allow\n" } else { "deny\n" });
         }
@@ -180,7 +191,12 @@ pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
     let e = policy.explain(&q, asked.user);
     match fmt {
         Format::Json => print(&json(&e)),
-        _ => print(&e.to_text()),
+        _ => {
+            if q.subject == crate::compile::Subject::NewLogin {
+                new_login_note(policy, asked.user, "explained");
+            }
+            print(&e.to_text())
+        }
     }
     Ok(decision_exit(e.decision == Decision::Allow))
 }

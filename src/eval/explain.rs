@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Query;
 use crate::compile::{Matrix, Subject};
 use crate::escape::text as esc;
-use crate::resolve::{MemberSource, Model, PermId, RoleId, Scope, TeamId};
+use crate::resolve::{fold_email, MemberSource, Model, PermId, RoleId, Scope, TeamId};
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -313,7 +313,7 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
             if d.is_none() {
                 reasons.push(format!(
                     "`{}` is declared nowhere, and `auth` sets no `default_team`/`default_role`: a new login is denied everything",
-                    user.to_lowercase()
+                    fold_email(user)
                 ));
             }
             Some(NewLogin {
@@ -378,7 +378,7 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
             reasons.push(format!(
                 "`{}` also needs membership of the target team, and `{}` is not a member of `{}`",
                 p.name,
-                user.to_lowercase(),
+                fold_email(user),
                 model[team].key
             ));
         }
@@ -412,7 +412,7 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
     }
     Explanation {
         decision,
-        user: user.to_lowercase(),
+        user: fold_email(user),
         permission: p.name.clone(),
         scope: model.scope_name(q.scope),
         to: q.to.map(|t| format!("team/{}", model[t].key)),

@@ -173,7 +173,7 @@ pub fn what(model: &Model, m: &Matrix, user: &str) -> What {
         .collect();
     scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
     What {
-        user: user.to_lowercase(),
+        user: crate::resolve::fold_email(user),
         new_login: subject == Subject::NewLogin,
         scopes,
     }

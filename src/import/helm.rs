@@ -110,14 +110,14 @@ fn admin(index: usize, value: &Value) -> Result<String, HelmError> {
         return Err(bad(format!("is {kind}")));
     };
     // ASCII case folding only (SPEC §1): `K` (U+212A) is not `k`.
-    let email = text.trim().to_ascii_lowercase();
+    let email = crate::resolve::fold_email(text.trim());
     let well_formed = email
         .split_once('@')
         .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
     if !well_formed {
         return Err(bad(format!("(`{text}`) is not `local@domain`")));
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if email.chars().any(crate::syntax::forbidden_in_email) {
         return Err(bad(format!(
             "(`{text}`) holds a space or a control character"
         )));
