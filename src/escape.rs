@@ -20,31 +20,26 @@ use std::fmt::{self, Write as _};
 
 /// A character that acts on a terminal or reorders text instead of showing
 /// as itself: the C0 and C1 controls and DEL (which include ESC, CSI, CR,
-/// backspace), the bidirectional marks, embeddings, overrides and isolates
-/// ("Trojan Source"), and the Unicode line and paragraph separators.
+/// backspace), the format characters (bidirectional marks, embeddings,
+/// overrides and isolates — "Trojan Source" —, zero-width spaces and joiners),
+/// and the Unicode line and paragraph separators.
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{2028}'
-                | '\u{2029}'
-        )
+    c.is_control() || pest::unicode::FORMAT(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
-/// `\n`, `\r`, `\t`, else `\u` and four hex digits (every unsafe character
-/// is in the Basic Multilingual Plane). These are JSON's escapes too, so the
-/// same escaping keeps a JSON report valid and equal in meaning.
+/// `\n`, `\r`, `\t`, else `\u` and four hex digits (a character past the
+/// Basic Multilingual Plane, such as a format tag, as its UTF-16 pair). These
+/// are JSON's escapes too, so the same escaping keeps a JSON report valid and
+/// equal in meaning.
 fn write_escaped(out: &mut impl fmt::Write, c: char) -> fmt::Result {
     match c {
         '\n' => out.write_str("\\n"),
         '\r' => out.write_str("\\r"),
         '\t' => out.write_str("\\t"),
-        c => write!(out, "\\u{:04x}", c as u32),
+        c => c
+            .encode_utf16(&mut [0; 2])
+            .iter()
+            .try_for_each(|unit| write!(out, "\\u{unit:04x}")),
     }
 }
 

@@ -88,7 +88,7 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
                 let lcov = testing::lcov::render(c);
                 for file in &lcov.skipped {
                     warning(format_args!("`{}` is left out of the LCOV report: LCOV cannot name a file with a line break",
-                        file.escape_debug()
+                        crate::escape::text(file)
                     ));
                 }
                 print(&lcov.text);

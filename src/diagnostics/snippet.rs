@@ -33,29 +33,10 @@ const GAP: usize = 4;
 /// Marks text left out of a long line.
 const ELLIPSIS: &str = "…";
 
-/// Text with every character that could drive or fool a terminal written
-/// as `\u{1b}`: control characters (but line feed and tab), format
-/// characters (bidi overrides, zero-width spaces), and the line and
-/// paragraph separators.
+/// Text with every character that could drive or fool a terminal escaped
+/// (line feeds and tabs kept): [`crate::escape::terminal`].
 pub fn escape_controls(text: &str) -> String {
-    if !text.chars().any(is_hostile) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_hostile(c) {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn is_hostile(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || pest::unicode::FORMAT(c)
-        || matches!(c, '\u{2028}' | '\u{2029}')
+    crate::escape::terminal(text).into_owned()
 }
 
 /// A run of whole lines of the file, as shown.

@@ -123,7 +123,7 @@ fn a_long_cycle_draws_a_bounded_number_of_labels() {
 
 /// A policy cannot drive the terminal through an error report: ESC and the
 /// other control and format characters in the source lines shown, in
-/// messages and in file names come out written as `\u{…}`.
+/// messages and in file names come out written as `\u001b`.
 #[test]
 fn control_characters_are_escaped_in_text_and_github_output() {
     let text = format!(
@@ -143,7 +143,7 @@ fn control_characters_are_escaped_in_text_and_github_output() {
                 .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
             "{stripped:?}"
         );
-        assert!(stripped.contains("\\u{1b}[2J"), "{stripped}");
+        assert!(stripped.contains("\\u001b[2J"), "{stripped}");
     }
     let github = render_github(&checked.diagnostics, &checked.sources);
     assert!(!github.contains('\u{1b}'), "{github:?}");
