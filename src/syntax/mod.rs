@@ -1,9 +1,11 @@
 //! Text -> spanned AST.
 
 pub mod ast;
+mod files;
 mod parser;
 mod scan;
 
+pub use files::parse_files;
 pub use parser::{parse_file, parse_with_grammar, ITEM_KEYWORDS};
 pub use scan::scan_bulk;
 
