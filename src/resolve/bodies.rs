@@ -12,22 +12,17 @@ use crate::source::Span;
 use crate::syntax::ast;
 
 impl Resolver {
-    pub(super) fn resolve_role(&mut self, r: &ast::Role) {
-        let Some(&id) = self.model.names.roles.get(r.key.node.as_str()) else {
-            return;
-        };
-        if self.model[id].span != r.key.span {
-            return; // a duplicate, already reported
-        }
+    /// The body of the role `id` declared from `r`.
+    pub(super) fn resolve_role_body(&mut self, id: RoleId, r: &ast::Role) {
         let includes: Vec<(RoleId, Span)> = r
             .includes
             .iter()
-            .filter_map(|n| self.role(n).map(|id| (id, n.span)))
+            .filter_map(|n| self.role_or_report(n).map(|id| (id, n.span)))
             .collect();
         let mut grants = Vec::with_capacity(r.grants.len());
         let mut direct = PermSet::with_capacity(self.model.perms.len());
         for pattern in &r.grants {
-            if let Some(perms) = self.permission_pattern(pattern) {
+            if let Some(perms) = self.permissions_matching_or_report(pattern) {
                 perms.iter().for_each(|&p| direct.insert(p));
                 grants.push(Grant {
                     pattern: pattern.node.to_string(),
@@ -37,7 +32,10 @@ impl Resolver {
             }
         }
         let only_in = r.only_in.as_ref().map(|teams| {
-            let mut ids: Vec<TeamId> = teams.iter().filter_map(|t| self.team(t)).collect();
+            let mut ids: Vec<TeamId> = teams
+                .iter()
+                .filter_map(|t| self.team_or_report(t))
+                .collect();
             ids.sort_unstable();
             ids.dedup();
             let span = teams
@@ -56,22 +54,12 @@ impl Resolver {
         role.only_in = only_in;
     }
 
-    /// `key` is scratch space for the resource's `KIND/KEY`.
-    pub(super) fn resolve_shares(&mut self, r: &ast::Resource, key: &mut String) {
-        let Some(kind) = self.model.names.kinds.get(r.kind.node.as_str()).copied() else {
-            return;
-        };
-        key.clear();
-        key.extend([r.kind.node.as_str(), "/", r.key.node.as_str()]);
-        let Some(&id) = self.model.names.resources.get(key.as_str()) else {
-            return;
-        };
-        if self.model[id].span != r.key.span {
-            return;
-        }
+    /// The shares of the resource `id` declared from `r`.
+    pub(super) fn resolve_shares(&mut self, id: ResourceId, r: &ast::Resource) {
+        let kind = self.model[id].kind;
         let mut shares: Vec<Share> = Vec::new();
         for s in &r.shares {
-            let (team, role) = (self.team(&s.team), self.role(&s.role));
+            let (team, role) = (self.team_or_report(&s.team), self.role_or_report(&s.role));
             let (Some(team), Some(role)) = (team, role) else {
                 continue;
             };

@@ -5,7 +5,7 @@
 //! and resources, their name lookups, and a diagnostic for each duplicate
 //! or for ids used up. Bodies stay empty until the next passes.
 
-use super::{duplicate, thousands, Resolver};
+use super::{duplicate, thousands, Declared, Resolver};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::resolve::model::*;
 use crate::source::Span;
@@ -13,28 +13,38 @@ use crate::syntax::ast;
 use std::collections::HashMap;
 
 impl Resolver {
-    // ------------------------------------------------------------ declare
-
     /// Registers every definition, so references may point forward and
-    /// across files.
-    pub(super) fn declare(&mut self, items: &[&ast::Item]) {
+    /// across files. Returns, for each item, what it declared: a duplicate
+    /// declares nothing.
+    pub(super) fn declare(&mut self, items: &[&ast::Item]) -> Vec<Declared> {
         for item in items {
             if let ast::Item::Kind(k) = item {
                 self.declare_kind(k);
             }
         }
+        let mut declared = Vec::with_capacity(items.len());
         for item in items {
-            match item {
-                ast::Item::Permission(p) => self.declare_permission(p),
-                ast::Item::Role(r) => self.declare_role(r),
-                ast::Item::Team(t) => self.declare_team(t),
-                ast::Item::User(u) => self.declare_user(u),
-                ast::Item::Resource(r) => self.declare_resource(r),
+            let this = match item {
+                ast::Item::Permission(p) => {
+                    self.declare_permission(p);
+                    None
+                }
+                ast::Item::Role(r) => self.declare_role(r).map(Declared::Role),
+                ast::Item::Team(t) => {
+                    self.declare_team(t);
+                    None
+                }
+                ast::Item::User(u) => {
+                    self.declare_user(u);
+                    None
+                }
+                ast::Item::Resource(r) => self.declare_resource(r).map(Declared::Resource),
                 ast::Item::Auth(_)
                 | ast::Item::Kind(_)
                 | ast::Item::Test(_)
-                | ast::Item::Invariant(_) => {}
-            }
+                | ast::Item::Invariant(_) => None,
+            };
+            declared.push(this.unwrap_or(Declared::Nothing));
         }
         let mut tests: HashMap<&str, Span> = HashMap::new();
         for item in items {
@@ -46,9 +56,10 @@ impl Resolver {
                 tests.insert(&t.name.node, t.name.span);
             }
         }
+        declared
     }
 
-    pub(super) fn declare_kind(&mut self, k: &ast::Kind) {
+    fn declare_kind(&mut self, k: &ast::Kind) {
         let m = &mut self.model;
         if let Some(&id) = m.names.kinds.get(k.key.node.as_str()) {
             let first = m[id].span;
@@ -84,7 +95,7 @@ impl Resolver {
         });
     }
 
-    pub(super) fn declare_permission(&mut self, p: &ast::Permission) {
+    fn declare_permission(&mut self, p: &ast::Permission) {
         if let Some(&id) = self.model.names.perms.get(p.name.node.as_str()) {
             let first = self.model[id].span;
             self.diags
@@ -140,16 +151,14 @@ impl Resolver {
         });
     }
 
-    pub(super) fn declare_role(&mut self, r: &ast::Role) {
-        let Some(id) = self.next_id(
+    fn declare_role(&mut self, r: &ast::Role) -> Option<RoleId> {
+        let id = self.next_id(
             RoleId::new,
             self.model.roles.len(),
             "roles",
             RoleId::LIMIT,
             r.key.span,
-        ) else {
-            return;
-        };
+        )?;
         let mut aliases = Vec::new();
         // Names this role registered so far: the role is not in the model
         // until the loop ends, so a repeat within it (`role a { alias a }`)
@@ -169,7 +178,7 @@ impl Resolver {
                 }
                 self.diags.push(d);
                 if is_key {
-                    return; // the key is taken: this role is not declared
+                    return None; // the key is taken: this role is not declared
                 }
                 continue;
             }
@@ -191,9 +200,10 @@ impl Resolver {
             allowed_teams: None,
             span: r.key.span,
         });
+        Some(id)
     }
 
-    pub(super) fn declare_team(&mut self, t: &ast::Team) {
+    fn declare_team(&mut self, t: &ast::Team) {
         if let Some(&id) = self.model.names.teams.get(t.key.node.as_str()) {
             let first = self.model[id].span;
             self.diags
@@ -218,7 +228,7 @@ impl Resolver {
         });
     }
 
-    pub(super) fn declare_user(&mut self, u: &ast::User) {
+    fn declare_user(&mut self, u: &ast::User) {
         if let Some(id) = self.model.user(&u.email.node) {
             let first = &self.model[id];
             self.diags
@@ -252,7 +262,7 @@ impl Resolver {
     /// The id for the next item of a table that holds `len` items, or `None`
     /// when the ids are used up: a wrapped id would name another item (the
     /// 65,537th permission would be the first), so the policy is refused.
-    pub(super) fn next_id<I>(
+    fn next_id<I>(
         &mut self,
         new: fn(usize) -> Option<I>,
         len: usize,
@@ -281,27 +291,23 @@ impl Resolver {
         id
     }
 
-    pub(super) fn declare_resource(&mut self, r: &ast::Resource) {
-        let Some(kind) = self.kind(&r.kind) else {
-            return;
-        };
+    fn declare_resource(&mut self, r: &ast::Resource) -> Option<ResourceId> {
+        let kind = self.kind_or_report(&r.kind)?;
         let key = format!("{}/{}", r.kind.node, r.key.node);
         if let Some(&id) = self.model.names.resources.get(&key) {
             let first = self.model[id].span;
             let what = self.model[kind].key.clone();
             self.diags
                 .push(duplicate(&what, &r.key.node, r.key.span, first));
-            return;
+            return None;
         }
-        let Some(id) = self.next_id(
+        let id = self.next_id(
             ResourceId::new,
             self.model.resources.len(),
             "resources",
             ResourceId::LIMIT,
             r.key.span,
-        ) else {
-            return;
-        };
+        )?;
         self.model.names.resources.insert(key, id);
         self.model.resources.push(Resource {
             kind,
@@ -310,5 +316,6 @@ impl Resolver {
             span: r.key.span,
             shares: vec![],
         });
+        Some(id)
     }
 }

@@ -3,6 +3,10 @@
 //! In: a name as written in a reference (`grant doc:read`, `on team/ml`).
 //! Out: its id, or `None` with an "unknown …" diagnostic pushed, with a
 //! "did you mean" from the declared names when one is close.
+//!
+//! A lookup that reports is named `…_or_report`; one that does not is the
+//! model's own (`self.model.role(…)`, `self.model.kind(…)`), for names that
+//! were reported already or may be absent.
 
 use super::Resolver;
 use crate::diagnostics::suggest::Suggester;
@@ -22,6 +26,7 @@ pub(super) enum NameSet {
     /// Keys of the resources of one kind.
     Resources(KindId),
 }
+
 /// `unknown role `x``, with a suggestion from the declared names, or the
 /// fallback help.
 fn unknown(
@@ -42,6 +47,7 @@ fn unknown(
     )
     .with_help(help)
 }
+
 impl Resolver {
     /// The declared name of this kind closest to `name`, if one is close
     /// enough (bounded work: `diagnostics::suggest`).
@@ -62,10 +68,9 @@ impl Resolver {
         });
         suggester.best(name).map(str::to_string)
     }
-    // ------------------------------------------------------------ lookups
 
-    pub(super) fn kind(&mut self, name: &ast::Name) -> Option<KindId> {
-        if let Some(&k) = self.model.names.kinds.get(name.node.as_str()) {
+    pub(super) fn kind_or_report(&mut self, name: &ast::Name) -> Option<KindId> {
+        if let Some(k) = self.model.kind(&name.node) {
             return Some(k);
         }
         if self.too_many.contains(&"kinds") {
@@ -107,74 +112,68 @@ impl Resolver {
         None
     }
 
-    pub(super) fn role(&mut self, name: &ast::Name) -> Option<RoleId> {
-        if let Some(&r) = self.model.names.roles.get(name.node.as_str()) {
-            return Some(r);
-        }
-        if self.too_many.contains(&"roles") {
-            return None;
-        }
-        let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
-        let suggestion = self.suggest(NameSet::Roles, &name.node);
-        let d = unknown(
-            Code::UnknownRole,
-            "role",
-            name,
-            suggestion.as_deref(),
-            fallback,
-        );
-        self.diags.push(d);
-        None
+    pub(super) fn role_or_report(&mut self, name: &ast::Name) -> Option<RoleId> {
+        let found = self.model.role(&name.node);
+        found.or_else(|| self.report_unknown(NameSet::Roles, name))
     }
 
-    pub(super) fn team(&mut self, name: &ast::Name) -> Option<TeamId> {
-        if let Some(&t) = self.model.names.teams.get(name.node.as_str()) {
-            return Some(t);
-        }
-        if self.too_many.contains(&"teams") {
-            return None;
-        }
-        let fallback = format!("declare it with `team {}`", name.node);
-        let suggestion = self.suggest(NameSet::Teams, &name.node);
-        let d = unknown(
-            Code::UnknownTeam,
-            "team",
-            name,
-            suggestion.as_deref(),
-            fallback,
-        );
-        self.diags.push(d);
-        None
+    pub(super) fn team_or_report(&mut self, name: &ast::Name) -> Option<TeamId> {
+        let found = self.model.team(&name.node);
+        found.or_else(|| self.report_unknown(NameSet::Teams, name))
     }
 
-    pub(super) fn permission(&mut self, name: &ast::Name) -> Option<PermId> {
-        if let Some(&p) = self.model.names.perms.get(name.node.as_str()) {
-            return Some(p);
-        }
-        if self.too_many.contains(&"permissions") {
+    pub(super) fn permission_or_report(&mut self, name: &ast::Name) -> Option<PermId> {
+        let found = self.model.perm(&name.node);
+        found.or_else(|| self.report_unknown(NameSet::Permissions, name))
+    }
+
+    /// Reports an unknown role, team or permission (`None`, for the caller
+    /// to return), with the closest declared name or how to declare it;
+    /// nothing when ids of that table ran out, since the name may be one of
+    /// those refused.
+    fn report_unknown<T>(&mut self, names: NameSet, name: &ast::Name) -> Option<T> {
+        let written = &name.node;
+        let (code, what, table, fallback) = match names {
+            NameSet::Roles => (
+                Code::UnknownRole,
+                "role",
+                "roles",
+                format!("declare it with `role {written} {{ grant … }}`"),
+            ),
+            NameSet::Teams => (
+                Code::UnknownTeam,
+                "team",
+                "teams",
+                format!("declare it with `team {written}`"),
+            ),
+            NameSet::Permissions => (
+                Code::UnknownPermission,
+                "permission",
+                "permissions",
+                format!("declare it with `permission {written} on …`"),
+            ),
+            NameSet::Kinds | NameSet::Users | NameSet::Resources(_) => return None,
+        };
+        if self.too_many.contains(&table) {
             return None;
         }
-        let fallback = format!("declare it with `permission {} on …`", name.node);
-        let suggestion = self.suggest(NameSet::Permissions, &name.node);
-        let d = unknown(
-            Code::UnknownPermission,
-            "permission",
-            name,
-            suggestion.as_deref(),
-            fallback,
-        );
+        let suggestion = self.suggest(names, written);
+        let d = unknown(code, what, name, suggestion.as_deref(), fallback);
         self.diags.push(d);
         None
     }
 
     /// The permissions a pattern (`*`, `p:*`, `p:a`) matches; an error when none.
-    pub(super) fn permission_pattern(&mut self, pattern: &ast::Name) -> Option<Vec<PermId>> {
+    pub(super) fn permissions_matching_or_report(
+        &mut self,
+        pattern: &ast::Name,
+    ) -> Option<Vec<PermId>> {
         let text = pattern.node.as_str();
         if text == "*" {
             return Some(self.model.perm_ids().collect());
         }
         let Some(prefix) = text.strip_suffix(":*") else {
-            return self.permission(pattern).map(|p| vec![p]);
+            return self.permission_or_report(pattern).map(|p| vec![p]);
         };
         let matched: Vec<PermId> = self
             .model
@@ -202,17 +201,17 @@ impl Resolver {
     }
 
     /// A written scope: `global`, `team/KEY` or `KIND/KEY`.
-    pub(super) fn scope(&mut self, name: &ast::Name) -> Option<Scope> {
+    pub(super) fn scope_or_report(&mut self, name: &ast::Name) -> Option<Scope> {
         match self.model.parse_scope(&name.node) {
             Ok(scope) => Some(scope),
             Err(e) => {
-                self.scope_error(name, e);
+                self.report_scope_error(name, e);
                 None
             }
         }
     }
 
-    pub(super) fn scope_error(&mut self, name: &ast::Name, error: ScopeError) {
+    fn report_scope_error(&mut self, name: &ast::Name, error: ScopeError) {
         let (kind, key) = name.node.split_once('/').unwrap_or((&name.node, ""));
         let key_name = || ast::Name::new(key.into(), name.span);
         match error {
@@ -226,15 +225,15 @@ impl Resolver {
                 .with_help("write `global`, `team/KEY` or `KIND/KEY`"),
             ),
             ScopeError::UnknownTeam => {
-                self.team(&key_name());
+                self.team_or_report(&key_name());
             }
             ScopeError::UnknownKind => {
-                self.kind(&ast::Name::new(kind.into(), name.span));
+                self.kind_or_report(&ast::Name::new(kind.into(), name.span));
             }
             ScopeError::UnknownResource => {
                 // Suggest by key (`suport-bot` is close to `support-bot`; the
                 // shared `use_case/` prefix would make every key look close).
-                let suggestion = match self.model.names.kinds.get(kind).copied() {
+                let suggestion = match self.model.kind(kind) {
                     Some(k) => self.suggest(NameSet::Resources(k), key),
                     None => None,
                 };
@@ -254,7 +253,7 @@ impl Resolver {
         }
     }
 
-    pub(super) fn scope_pattern(&mut self, name: &ast::Name) -> Option<ScopePattern> {
+    pub(super) fn scope_pattern_or_report(&mut self, name: &ast::Name) -> Option<ScopePattern> {
         let text = name.node.as_str();
         let kind_part = text.strip_suffix("/*").unwrap_or(text);
         let wildcard = kind_part.len() != text.len() || !text.contains('/');
@@ -262,16 +261,16 @@ impl Resolver {
             if kind_part == "team" {
                 return Some(ScopePattern::AnyTeam);
             }
-            if let Some(&k) = self.model.names.kinds.get(kind_part) {
+            if let Some(k) = self.model.kind(kind_part) {
                 return Some(ScopePattern::AnyOfKind(k));
             }
             if !text.contains('/') {
-                self.scope_error(name, ScopeError::Malformed);
+                self.report_scope_error(name, ScopeError::Malformed);
             } else {
-                self.kind(&ast::Name::new(kind_part.into(), name.span));
+                self.kind_or_report(&ast::Name::new(kind_part.into(), name.span));
             }
             return None;
         }
-        self.scope(name).map(ScopePattern::Exact)
+        self.scope_or_report(name).map(ScopePattern::Exact)
     }
 }

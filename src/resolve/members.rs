@@ -25,7 +25,7 @@ pub(super) struct PendingMember<'a> {
 }
 impl Resolver {
     /// The user with this email, declared on first mention by a member line.
-    pub(super) fn user_for(&mut self, email: &ast::Name) -> Option<UserId> {
+    fn user_or_declare(&mut self, email: &ast::Name) -> Option<UserId> {
         match self.model.user(&email.node) {
             Some(id) => Some(id),
             None => self.add_user(fold_email(&email.node), None, email.span, false),
@@ -90,12 +90,12 @@ impl Resolver {
         let admin_key = a.admin_team.as_ref().map_or("admin", |n| n.node.as_str());
         self.model.auth.admin_team_key = admin_key.to_string();
         self.model.auth.admin_team = match &a.admin_team {
-            Some(name) => self.team(name),
+            Some(name) => self.team_or_report(name),
             None => self.model.names.teams.get("admin").copied(),
         };
         match (&a.default_team, &a.default_role) {
             (Some(team), Some(role)) => {
-                let (team, role) = (self.team(team), self.role(role));
+                let (team, role) = (self.team_or_report(team), self.role_or_report(role));
                 if let (Some(team), Some(role)) = (team, role) {
                     self.model.auth.default = Some((team, role));
                 }
@@ -167,8 +167,8 @@ impl Resolver {
         let mut seen: NameMap<(UserId, TeamId), Membership> = NameMap::default();
         let mut admins = Vec::new();
         for p in pending {
-            let user = self.user_for(p.email);
-            let (team, role) = (self.team(&p.team), self.role(&p.role));
+            let user = self.user_or_declare(p.email);
+            let (team, role) = (self.team_or_report(&p.team), self.role_or_report(&p.role));
             let (Some(user), Some(team), Some(role)) = (user, team, role) else {
                 continue;
             };

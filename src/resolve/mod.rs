@@ -77,8 +77,8 @@ pub fn check(sources: Sources) -> Checked {
         suggesters: HashMap::new(),
     };
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
-    r.declare(&items);
-    r.resolve_references(&items);
+    let declared = r.declare(&items);
+    r.resolve_references(&items, &declared);
     // The AST is not needed past here: a million roles' AST is hundreds of
     // megabytes, better freed before the lints add their diagnostics.
     drop(items);
@@ -112,6 +112,7 @@ struct Resolver {
     suggesters: HashMap<NameSet, Suggester>,
 }
 
+/// `role `x` is defined twice`, at the second definition, pointing at the first.
 fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
     Diagnostic::new(
         Code::Duplicate,
@@ -122,6 +123,7 @@ fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
     .with_label(first, "first defined here")
     .with_help("remove one definition, or give it another name")
 }
+
 /// `65536` as `65,536`.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -134,17 +136,27 @@ fn thousands(n: usize) -> String {
     }
     out
 }
-impl Resolver {
-    // ------------------------------------------------------------ references
 
-    fn resolve_references(&mut self, items: &[&ast::Item]) {
+/// What the declaring pass made of one item: the id it declared, for the
+/// items whose bodies are resolved later. A duplicate declares nothing, so
+/// its body (reported with the duplicate) is not resolved.
+#[derive(Clone, Copy, Debug)]
+enum Declared {
+    Role(RoleId),
+    Resource(ResourceId),
+    Nothing,
+}
+
+impl Resolver {
+    /// The second pass: every reference of every item, looked up.
+    /// `declared` is what [`Resolver::declare`] made of each item.
+    fn resolve_references(&mut self, items: &[&ast::Item], declared: &[Declared]) {
         let mut members = Vec::new();
         let mut auths = Vec::new();
-        let mut resource_key = String::new();
-        for item in items {
-            match item {
-                ast::Item::Role(r) => self.resolve_role(r),
-                ast::Item::Team(t) => {
+        for (item, &declared) in items.iter().zip(declared) {
+            match (item, declared) {
+                (ast::Item::Role(r), Declared::Role(id)) => self.resolve_role_body(id, r),
+                (ast::Item::Team(t), _) => {
                     members.extend(t.members.iter().map(|(email, role)| PendingMember {
                         email,
                         team: Cow::Borrowed(&t.key),
@@ -156,7 +168,7 @@ impl Resolver {
                         source: MemberSource::Member,
                     }))
                 }
-                ast::Item::User(u) => {
+                (ast::Item::User(u), _) => {
                     members.extend(u.teams.iter().map(|(team, role)| PendingMember {
                         email: &u.email,
                         team: Cow::Borrowed(team),
@@ -168,8 +180,8 @@ impl Resolver {
                         source: MemberSource::UserIn,
                     }))
                 }
-                ast::Item::Resource(r) => self.resolve_shares(r, &mut resource_key),
-                ast::Item::Auth(a) => auths.push(a),
+                (ast::Item::Resource(r), Declared::Resource(id)) => self.resolve_shares(id, r),
+                (ast::Item::Auth(a), _) => auths.push(a),
                 _ => {}
             }
         }

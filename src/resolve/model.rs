@@ -465,6 +465,9 @@ impl Model {
     pub fn team(&self, key: &str) -> Option<TeamId> {
         self.names.teams.get(key).copied()
     }
+    pub fn kind(&self, key: &str) -> Option<KindId> {
+        self.names.kinds.get(key).copied()
+    }
 
     /// A scope as written: `global`, `team/KEY` or `KIND/KEY`.
     pub fn scope_name(&self, scope: Scope) -> String {

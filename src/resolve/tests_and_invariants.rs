@@ -12,36 +12,36 @@ use crate::resolve::lookup::NameSet;
 use crate::resolve::model::*;
 use crate::syntax::ast;
 
+/// The target team of a test line, as far as it resolved.
+enum Target {
+    /// The line has no `to`.
+    Absent,
+    Team(TeamId),
+    /// `to` names something that is not a declared team (reported).
+    Unresolved,
+}
+
 impl Resolver {
     pub(super) fn resolve_test(&mut self, t: &ast::Test) {
         let mut lines = Vec::new();
         for line in &t.lines {
-            let perm = self.permission(&line.permission);
+            let perm = self.permission_or_report(&line.permission);
             let scope = match &line.scope {
-                Some(s) => self.scope(s),
+                Some(s) => self.scope_or_report(s),
                 None => Some(Scope::Global),
             };
             let to = match &line.to {
-                Some(to) => match self.scope(to) {
-                    Some(Scope::Team(team)) => Some(Some(team)),
-                    Some(_) => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::UnknownScope,
-                                format!("`to` takes a team, not `{}`", to.node),
-                                to.span,
-                                "not a team",
-                            )
-                            .with_help("write `to team/KEY`"),
-                        );
-                        None
-                    }
-                    None => None,
-                },
-                None => Some(None),
+                Some(to) => self.target_or_report(to),
+                None => Target::Absent,
             };
-            let (Some(perm), Some(scope), Some(to)) = (perm, scope, to) else {
+            // Each unknown name is reported above; such a line is left out.
+            let (Some(perm), Some(scope)) = (perm, scope) else {
                 continue;
+            };
+            let to = match to {
+                Target::Absent => None,
+                Target::Team(team) => Some(team),
+                Target::Unresolved => continue,
             };
             let p = &self.model[perm];
             if p.target_team && to.is_none() {
@@ -93,11 +93,31 @@ impl Resolver {
         });
     }
 
+    /// The team a test line's `to team/KEY` names.
+    fn target_or_report(&mut self, to: &ast::Name) -> Target {
+        match self.scope_or_report(to) {
+            Some(Scope::Team(team)) => Target::Team(team),
+            Some(_) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownScope,
+                        format!("`to` takes a team, not `{}`", to.node),
+                        to.span,
+                        "not a team",
+                    )
+                    .with_help("write `to team/KEY`"),
+                );
+                Target::Unresolved
+            }
+            None => Target::Unresolved,
+        }
+    }
+
     /// A test line may name an undeclared user: a new login. One a typo
     /// away from a declared user is more likely a typo, which would make
     /// the line pass for the wrong reason (`deny carol@acme.con …` passes
     /// because a new login may not).
-    pub(super) fn undeclared_test_user(&mut self, written: &ast::Name, email: &str) {
+    fn undeclared_test_user(&mut self, written: &ast::Name, email: &str) {
         let Some(declared) = self.suggest(NameSet::Users, email) else {
             return;
         };
@@ -132,25 +152,31 @@ impl Resolver {
                     permission, scope, ..
                 } => (permission, scope),
             };
-            let perms = self.permission_pattern(permission);
+            let perms = self.permissions_matching_or_report(permission);
             let scope = match scope {
-                Some(s) => self.scope_pattern(s),
+                Some(s) => self.scope_pattern_or_report(s),
                 None => Some(ScopePattern::Any),
             };
             let kind = match &rule.node {
                 ast::Rule::OnlyTeam { teams, .. } => {
-                    let ids: Vec<_> = teams.iter().filter_map(|t| self.team(t)).collect();
+                    let ids: Vec<_> = teams
+                        .iter()
+                        .filter_map(|t| self.team_or_report(t))
+                        .collect();
                     (ids.len() == teams.len()).then_some(InvariantKind::OnlyTeam(ids))
                 }
                 ast::Rule::OnlyRole { roles, .. } => {
-                    let ids: Vec<_> = roles.iter().filter_map(|r| self.role(r)).collect();
+                    let ids: Vec<_> = roles
+                        .iter()
+                        .filter_map(|r| self.role_or_report(r))
+                        .collect();
                     (ids.len() == roles.len()).then_some(InvariantKind::OnlyRole(ids))
                 }
                 ast::Rule::Nobody { .. } => Some(InvariantKind::Nobody),
                 ast::Rule::AtMost { count, .. } => Some(InvariantKind::AtMost(*count)),
-                ast::Rule::Implies { implied, .. } => {
-                    self.permission_pattern(implied).map(InvariantKind::Implies)
-                }
+                ast::Rule::Implies { implied, .. } => self
+                    .permissions_matching_or_report(implied)
+                    .map(InvariantKind::Implies),
             };
             if let (Some(perms), Some(scope), Some(kind)) = (perms, scope, kind) {
                 rules.push(InvariantRule {
