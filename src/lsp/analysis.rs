@@ -21,8 +21,8 @@ use super::index::FileIndex;
 use super::position::LineIndex;
 use super::workspace::{DocKey, FileInput, Snapshot};
 use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::resolve::Expect;
 use crate::source::{FileId, Sources, Span};
-use crate::syntax::ast::Expect;
 use crate::testing;
 use crate::{Policy, PolicyError};
 

@@ -8,7 +8,6 @@ use fixedbitset::FixedBitSet;
 use serde::{Deserialize, Serialize};
 
 use crate::source::{Sources, Span};
-use crate::syntax::ast::Expect;
 
 macro_rules! ids {
     ($($name:ident($int:ty) in $field:ident: $item:ty;)*) => {$(
@@ -301,6 +300,14 @@ impl ScopePattern {
             _ => false,
         }
     }
+}
+
+/// What a test line expects: `allow` or `deny`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Allow,
+    Deny,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]

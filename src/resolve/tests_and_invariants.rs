@@ -78,7 +78,10 @@ impl Resolver {
                 self.undeclared_test_user(&line.user, &user);
             }
             lines.push(TestLine {
-                expect: line.expect,
+                expect: match line.expect {
+                    ast::Expect::Allow => Expect::Allow,
+                    ast::Expect::Deny => Expect::Deny,
+                },
                 user,
                 perm,
                 scope,

@@ -123,8 +123,8 @@ pub struct Test {
     pub lines: Vec<TestLine>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// `allow` or `deny`, as written at the start of a test line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
     Allow,
     Deny,
