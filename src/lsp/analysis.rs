@@ -226,7 +226,9 @@ impl Analysis {
                 (policy.warnings.clone(), Some(Arc::new(policy)), failures)
             }
             Err(PolicyError::Invalid { diagnostics, .. }) => (diagnostics, None, vec![]),
-            Err(PolicyError::Load(e)) => (vec![], None, vec![internal(e.to_string())]),
+            Err(
+                e @ (PolicyError::Load(_) | PolicyError::IsBundle(_) | PolicyError::Bundle { .. }),
+            ) => (vec![], None, vec![internal(e.to_string())]),
         });
         let (problems, policy, failures) = checked.unwrap_or_else(|panic| {
             let what = super::server::panic_message(&*panic);
