@@ -46,6 +46,7 @@ mod model_diff_admins;
 mod model_emails;
 mod model_ids;
 mod model_keywords;
+mod model_permset;
 mod model_rendering;
 mod model_scale;
 mod model_suggestions;
