@@ -81,11 +81,9 @@ impl Resolver {
         // misspelt item keyword to the person who wrote it.
         // A clause word here means the item before it went wrong (`requires
         // owners` is no `requires owner`), and the rest was read as a resource.
-        let clauses = [
-            "requires", "includes", "grant", "alias", "only", "member", "share", "owner", "allow",
-            "deny", "in", "as", "on", "to", "may",
-        ];
-        let stray = clauses.contains(&name.node.as_str()).then(|| {
+        let stray = syntax::keywords::STRAY_CLAUSE_WORDS
+            .contains(&name.node.as_str())
+            .then(|| {
             format!(
                 "`{}` starts no item: the item before it has a mistake, so from here on it was read as a resource of kind `{}`",
                 name.node, name.node

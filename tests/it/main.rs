@@ -70,3 +70,4 @@ mod adaptive_errors;
 mod adaptive_execute;
 mod adaptive_pull;
 mod adaptive_standin;
+mod syntax_keyword_table;
