@@ -11,7 +11,8 @@
 //! 6. [`testing`]: the policy's own tests, invariants and coverage;
 //!
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
-//! `import` (with the `cli` feature). [`bundle`] saves a checked model for
+//! `import` (with the `cli` feature). `serve` (with the `cli` feature) answers
+//! the same questions over HTTP. [`bundle`] saves a checked model for
 //! fast loading. [`diagnostics`] turns every problem into a report.
 //!
 //! The command line (`cli`, and what only it needs: clap, YAML) is the
@@ -56,6 +57,8 @@ pub mod graph;
 pub mod import;
 mod policy;
 pub mod resolve;
+#[cfg(feature = "cli")]
+pub mod serve;
 pub mod source;
 pub mod syntax;
 pub mod testing;

@@ -12,6 +12,7 @@ mod import;
 mod init;
 mod output;
 mod query;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -160,6 +161,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Answer `can`, `explain`, `who` and `what` over HTTP (also AuthZEN and
+    /// OPA's data API), reloading the policy when it changes.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -245,6 +249,7 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
+        Command::Serve(args) => serve::run(cli, args),
     };
     result.unwrap_or_else(|exit| exit)
 }
