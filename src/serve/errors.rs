@@ -115,6 +115,19 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"rolegraph\""),
             );
         }
+        // The body of these requests is left unread: the connection cannot
+        // carry another request, and the client is told so.
+        if matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::PAYLOAD_TOO_LARGE
+                | StatusCode::REQUEST_TIMEOUT
+                | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }

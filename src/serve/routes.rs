@@ -379,7 +379,16 @@ async fn metrics(State(s): Shared) -> Response {
     )
 }
 
-async fn not_found(method: Method, uri: Uri) -> ApiError {
+/// Reads and drops a body the answer does not need, so that the
+/// connection can carry the client's next request.
+async fn drain(s: &Service, request: Request) -> (Method, Uri) {
+    let (parts, body) = request.into_parts();
+    let _ = read_body(s, &parts.headers, body).await;
+    (parts.method, parts.uri)
+}
+
+async fn not_found(State(s): Shared, request: Request) -> ApiError {
+    let (method, uri) = drain(&s, request).await;
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!("no endpoint `{method} {}`", uri.path()),
@@ -387,7 +396,8 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
     .in_dialect(Dialect::of(Endpoint::of(uri.path())))
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+async fn method_not_allowed(State(s): Shared, request: Request) -> ApiError {
+    let (method, uri) = drain(&s, request).await;
     let endpoint = Endpoint::of(uri.path());
     let takes = match endpoint {
         Endpoint::Who

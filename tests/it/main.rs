@@ -26,3 +26,6 @@ mod import;
 mod never_panics;
 mod policy_tests;
 mod scan;
+mod serve_answers;
+mod serve_errors;
+mod serve_support;
