@@ -28,4 +28,5 @@ mod policy_tests;
 mod scan;
 mod serve_answers;
 mod serve_errors;
+mod serve_protocols;
 mod serve_support;
