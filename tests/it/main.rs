@@ -29,4 +29,5 @@ mod scan;
 mod serve_answers;
 mod serve_errors;
 mod serve_protocols;
+mod serve_reload;
 mod serve_support;
