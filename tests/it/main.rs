@@ -28,6 +28,7 @@ mod policy_tests;
 mod scan;
 mod serve_answers;
 mod serve_errors;
+mod serve_lifecycle;
 mod serve_protocols;
 mod serve_reload;
 mod serve_support;

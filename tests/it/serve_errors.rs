@@ -190,10 +190,10 @@ fn bodies_over_max_body_are_413() {
     let dir = policy_dir(SMALL);
     let server = Server::start(dir.path(), &["--max-body", "1000"]);
     let question = r#"{"user":"ana@acme.com","permission":"use_case:read","scope":"use_case/bot"}"#;
-    let small = format!("[{}]", vec![question; 10].join(","));
+    let small = format!("[{}]", [question; 10].join(","));
     assert!(small.len() < 1000);
     assert_eq!(server.post("/v1/check/batch", &small).0, 200);
-    let big = format!("[{}]", vec![question; 20].join(","));
+    let big = format!("[{}]", [question; 20].join(","));
     for path in [
         "/v1/check/batch",
         "/v1/check",
