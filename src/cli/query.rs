@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use super::output::{format, load_policy, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::eval::batch::{answer_lines, decision_line};
-use crate::eval::{self, Decision, Query};
+use crate::eval::{Decision, Query};
 use crate::resolve::Scope;
 use crate::Policy;
 
@@ -121,7 +121,7 @@ pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
     let (policy, q) = resolve(cli, asked)?;
     let e = policy.explain(&q, asked.user);
     match fmt {
-        Format::Json => print(&eval::json::explain(&e)),
+        Format::Json => print(&crate::eval::json::explain(&e)),
         _ => print(&e.to_text()),
     }
     Ok(decision_exit(e.decision == Decision::Allow))
@@ -138,7 +138,7 @@ pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
     };
     let users = policy.who(perm, scope);
     match fmt {
-        Format::Json => print(&eval::json::who(&users)),
+        Format::Json => print(&crate::eval::json::who(&users)),
         _ => {
             let mut out = String::new();
             if users.is_empty() {
@@ -172,7 +172,7 @@ pub fn what(cli: &Cli, user: &str) -> CmdResult {
     let policy = load_policy(cli)?;
     let w = policy.what(user);
     match fmt {
-        Format::Json => print(&eval::json::what(&w)),
+        Format::Json => print(&crate::eval::json::what(&w)),
         _ => {
             let mut out = String::new();
             if w.new_login {
