@@ -93,12 +93,10 @@ pub fn run(options: Options) -> Result<(), ServeError> {
 
 async fn serve(options: Options) -> Result<(), ServeError> {
     let options = Arc::new(options);
-    let listener = tokio::net::TcpListener::bind(options.addr)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: options.addr,
-            source,
-        })?;
+    let listener = listen(options.addr).map_err(|source| ServeError::Bind {
+        addr: options.addr,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(ServeError::Runtime)?;
     let service = Arc::new(state::Service::new(&options)?);
     log(format_args!("listening on http://{addr}"));
@@ -124,6 +122,23 @@ async fn serve(options: Options) -> Result<(), ServeError> {
     service.shutdown_log();
     log(format_args!("stopped"));
     Ok(())
+}
+
+/// Connections the kernel may hold for the service before it accepts them
+/// (capped by `net.core.somaxconn`): a burst of clients waits there rather
+/// than being refused.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// SIGTERM or Ctrl-C (SIGINT).
