@@ -4,6 +4,8 @@
 //! reports for people, the JSON object of SPEC §4 for machines, and GitHub
 //! Actions workflow commands for CI annotations.
 
+pub mod sarif;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -11,8 +11,9 @@
 //! 6. [`testing`]: the policy's own tests, invariants and coverage;
 //!
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
-//! `import` (with the `cli` feature). `serve` (with the `cli` feature) answers
-//! the same questions over HTTP. [`bundle`] saves a checked model for
+//! `import` and `export` (with the `cli` feature); [`adaptive`] meets the
+//! live deployment (its state, the target, the plan). `serve` (with the `cli`
+//! feature) answers the same questions over HTTP. [`bundle`] saves a checked model for
 //! fast loading. [`diagnostics`] turns every problem into a report.
 //!
 //! The command line (`cli`, and what only it needs: clap, YAML) is the
@@ -51,10 +52,14 @@ pub mod compile;
 pub mod diagnostics;
 pub mod diff;
 pub mod eval;
+#[cfg(feature = "cli")]
+pub mod export;
 pub mod fmt;
 pub mod graph;
 #[cfg(feature = "cli")]
 pub mod import;
+#[cfg(feature = "cli")]
+pub mod lsp;
 mod policy;
 pub mod resolve;
 #[cfg(feature = "cli")]

@@ -1,10 +1,23 @@
 //! Policy sources: the files read from disk, and spans into them.
 //!
 //! In: a `.policy` file or a directory. Out: [`Sources`], every file's text
-//! (BOM removed) under a display path, in a deterministic order.
+//! (BOM removed) under a display path, in a deterministic order. Which
+//! entries of a directory are read — symbolic links, special files, names —
+//! is [`walk`]'s rule, shared with the reads at a git revision.
 
+pub mod walk;
+
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use walk::{LinkProblem, Refusal};
+
+/// The largest policy file read, in bytes (256 MiB): a hundred times the
+/// largest file of the generated L org (1.4 MB; 147 MB in all), and enough
+/// for that whole org in one file. It bounds the memory one file can take
+/// and keeps every byte offset well inside a span's `u32`.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// Index of a file in [`Sources`].
 #[derive(
@@ -52,6 +65,14 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// Whether the file started with a byte-order mark.
     pub bom: bool,
+    /// The file read from disk, with no symbolic link in it, if the text
+    /// came from disk: where `fmt` writes.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+    /// Whether a symbolic link was followed to reach the file (`fmt` does
+    /// not rewrite such a file).
+    #[serde(skip)]
+    pub via_link: bool,
     line_starts: Vec<u32>,
 }
 
@@ -67,6 +88,8 @@ impl SourceFile {
             name: name.into(),
             text: Arc::from(text),
             bom,
+            path: None,
+            via_link: false,
             line_starts,
         }
     }
@@ -101,6 +124,16 @@ pub enum LoadError {
     },
     #[error("`{path}` is not valid UTF-8 (first bad byte at offset {offset})")]
     NotUtf8 { path: String, offset: usize },
+    #[error("`{path}` is not a regular file (a pipe, socket or device): policy files must be regular files")]
+    NotRegular { path: String },
+    #[error("`{path}` is {size} bytes, over the limit of {} MiB for one policy file", MAX_FILE_BYTES >> 20)]
+    TooLarge { path: String, size: u64 },
+    #[error("`{path}` is a symbolic link that {problem}")]
+    Link { path: String, problem: LinkProblem },
+    #[error("`{path}` is a symbolic link to `{target}`, which is not a `.policy` file")]
+    LinkNotPolicy { path: String, target: String },
+    #[error("`{path}` has a control character in its name: rename it")]
+    ControlCharacter { path: String },
     #[error("no `.policy` files found under `{0}`")]
     Empty(String),
     #[error("`{0}` is a compiled bundle, and this command reads policy text: point `--policy` at the policy it was built from")]
@@ -139,33 +172,68 @@ impl Sources {
 
     /// Reads a `.policy` file, or every `*.policy` file under a directory,
     /// sorted by path so the result does not depend on directory order.
+    /// Symbolic links, special files and names follow [`walk`]'s rule. A
+    /// path given outright may be a link to a directory or to a `.policy`
+    /// file, or name a pipe (`/dev/stdin`); nothing larger than
+    /// [`MAX_FILE_BYTES`] is read.
     pub fn load(path: &Path) -> Result<Sources, LoadError> {
-        let io = |p: &Path| {
-            let p = p.display().to_string();
-            move |source| LoadError::Io { path: p, source }
-        };
-        let meta = std::fs::metadata(path).map_err(io(path))?;
-        let mut paths = Vec::new();
-        if meta.is_dir() {
-            collect_policy_files(path, &mut paths, &mut Vec::new()).map_err(io(path))?;
-            paths.sort();
-            if paths.is_empty() {
-                return Err(LoadError::Empty(path.display().to_string()));
-            }
-        } else if crate::bundle::is_bundle_file(path) {
-            return Err(LoadError::IsBundle(path.display().to_string()));
+        let meta = std::fs::symlink_metadata(path).map_err(io_error(path))?;
+        let is_link = meta.file_type().is_symlink();
+        let meta = if is_link {
+            std::fs::metadata(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => LoadError::Link {
+                    path: shown(path),
+                    problem: LinkProblem::Dangling,
+                },
+                _ => io_error(path)(e),
+            })?
         } else {
-            paths.push(path.to_path_buf());
-        }
+            meta
+        };
         let mut sources = Sources::default();
-        for p in paths {
-            let bytes = std::fs::read(&p).map_err(io(&p))?;
-            let name = display_name(path, &p, meta.is_dir());
-            let text = std::str::from_utf8(&bytes).map_err(|e| LoadError::NotUtf8 {
-                path: name.clone(),
-                offset: e.valid_up_to(),
-            })?;
-            sources.add(name, text);
+        if meta.is_dir() {
+            let root = path.canonicalize().map_err(io_error(path))?;
+            let found = walk_dir(&root, path)?;
+            if found.is_empty() {
+                return Err(LoadError::Empty(shown(path)));
+            }
+            for file in found {
+                let name = path.join(&file.shown);
+                let real = root.join(&file.read);
+                let text = read_regular(&real, &name)?;
+                sources.add(name.display().to_string(), &text);
+                if let Some(added) = sources.files.last_mut() {
+                    added.path = Some(real);
+                    added.via_link = file.via_link;
+                }
+            }
+        } else if meta.is_file() {
+            if crate::bundle::is_bundle_file(path) {
+                return Err(LoadError::IsBundle(shown(path)));
+            }
+            let real = if is_link {
+                let target = path.canonicalize().map_err(io_error(path))?;
+                if target.extension().is_none_or(|e| e != "policy") {
+                    return Err(LoadError::LinkNotPolicy {
+                        path: shown(path),
+                        target: shown(&target),
+                    });
+                }
+                target
+            } else {
+                path.to_path_buf()
+            };
+            let text = read_regular(&real, path)?;
+            sources.add(path.display().to_string(), &text);
+            if let Some(added) = sources.files.last_mut() {
+                added.path = Some(real);
+                added.via_link = is_link;
+            }
+        } else if is_stream(&meta) && (!is_link || names_a_stream(path)) {
+            let text = read_stream(path)?;
+            sources.add(path.display().to_string(), &text);
+        } else {
+            return Err(LoadError::NotRegular { path: shown(path) });
         }
         Ok(sources)
     }
@@ -179,44 +247,180 @@ impl Sources {
     }
 }
 
-fn display_name(root: &Path, file: &Path, root_is_dir: bool) -> String {
-    if root_is_dir {
-        let rel = file.strip_prefix(root).unwrap_or(file);
-        root.join(rel).display().to_string()
-    } else {
-        file.display().to_string()
+/// A path as shown in a message, control characters escaped.
+fn shown(path: &Path) -> String {
+    walk::escaped(&path.display().to_string())
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LoadError {
+    let path = shown(path);
+    move |source| LoadError::Io { path, source }
+}
+
+/// The error for an entry the rule refuses, at `path`.
+pub(crate) fn refused(path: String, why: Refusal) -> LoadError {
+    match why {
+        Refusal::Link(problem) => LoadError::Link { path, problem },
+        Refusal::NotRegular => LoadError::NotRegular { path },
+        Refusal::ControlCharacter => LoadError::ControlCharacter { path },
+        Refusal::Io(source) => LoadError::Io { path, source },
     }
 }
 
-/// Walks a directory for `*.policy` files. Symlinked directories are followed
-/// once: `seen` holds the canonical paths already visited, so a link loop ends.
-fn collect_policy_files(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    seen: &mut Vec<PathBuf>,
-) -> std::io::Result<()> {
-    let canonical = dir.canonicalize()?;
-    if seen.contains(&canonical) {
-        return Ok(());
+/// Reads one regular file of at most [`MAX_FILE_BYTES`] as text. The file is
+/// opened without following a link in its last component and without
+/// blocking, and checked once open, so that a pipe or a link put in its
+/// place after the walk looked at it is refused, not read.
+fn read_regular(path: &Path, name: &Path) -> Result<String, LoadError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    seen.push(canonical);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            let Ok(meta) = std::fs::metadata(&path) else {
-                continue; // a dangling symlink is not a policy file
+    let file = options.open(path).map_err(io_error(name))?;
+    let meta = file.metadata().map_err(io_error(name))?;
+    if !meta.is_file() {
+        return Err(LoadError::NotRegular { path: shown(name) });
+    }
+    let too_large = |size| LoadError::TooLarge {
+        path: shown(name),
+        size,
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error(name))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: shown(name),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// Whether a file is a pipe or a character device: input to read to its end.
+fn is_stream(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_fifo() || meta.file_type().is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// Whether a path names a stream outright — `/dev/stdin`, `/dev/fd/N`, a
+/// shell's `<(…)` — rather than through a link that a policy tree could
+/// hold: only those links may lead to a pipe or device.
+fn names_a_stream(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc/self/fd")
+}
+
+/// Reads a stream named outright as the policy (`--policy /dev/stdin`), to
+/// its end or to [`MAX_FILE_BYTES`], whichever comes first.
+fn read_stream(path: &Path) -> Result<String, LoadError> {
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error(path))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: shown(path),
+            size: bytes.len() as u64,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: shown(path),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// The disk under a canonical root, for [`walk`].
+struct Disk<'a> {
+    root: &'a Path,
+}
+
+impl walk::Tree for Disk<'_> {
+    fn entry(&self, rel: &Path) -> std::io::Result<walk::Entry> {
+        use std::io::ErrorKind;
+        let path = self.root.join(rel);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                let kind = meta.file_type();
+                Ok(if kind.is_symlink() {
+                    walk::Entry::Link(std::fs::read_link(&path)?)
+                } else if kind.is_dir() {
+                    walk::Entry::Dir
+                } else if kind.is_file() {
+                    walk::Entry::File
+                } else {
+                    walk::Entry::Other
+                })
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(walk::Entry::Missing)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn inside(&self, absolute: &Path) -> Option<PathBuf> {
+        // The root may be written through a link (`/tmp` on macOS): where the
+        // target really is decides.
+        let real;
+        let absolute = match absolute.strip_prefix(self.root) {
+            Ok(rel) => return Some(rel.to_path_buf()),
+            Err(_) => {
+                real = absolute.canonicalize().ok()?;
+                &real
+            }
+        };
+        absolute.strip_prefix(self.root).ok().map(Path::to_path_buf)
+    }
+}
+
+/// Walks a directory (canonical `root`, shown as `shown_root`) for its policy
+/// files. No link is followed into a directory, so the walk is a tree walk:
+/// it ends, and visits each directory once, with no set of visited paths.
+fn walk_dir(root: &Path, shown_root: &Path) -> Result<Vec<walk::Found>, LoadError> {
+    let tree = Disk { root };
+    let mut found = Vec::new();
+    let mut dirs = vec![PathBuf::new()];
+    while let Some(dir) = dirs.pop() {
+        let shown_dir = shown_root.join(&dir);
+        let entries = std::fs::read_dir(root.join(&dir)).map_err(io_error(&shown_dir))?;
+        for entry in entries {
+            let entry = entry.map_err(io_error(&shown_dir))?;
+            let rel = dir.join(entry.file_name());
+            let kind = entry
+                .file_type()
+                .map_err(io_error(&shown_root.join(&rel)))?;
+            let kind = if kind.is_dir() {
+                dirs.push(rel);
+                continue;
+            } else if kind.is_file() {
+                walk::Kind::File
+            } else if kind.is_symlink() {
+                walk::Kind::Link
+            } else {
+                walk::Kind::Other
             };
-            if meta.is_dir() {
-                let canonical = path.canonicalize()?;
-                if !seen.contains(&canonical) {
-                    seen.push(canonical);
-                    stack.push(path);
-                }
-            } else if path.extension().is_some_and(|e| e == "policy") {
-                out.push(path);
+            match walk::select(&tree, &rel, kind) {
+                Ok(Some(file)) => found.push(file),
+                Ok(None) => {}
+                Err(why) => return Err(refused(shown(&shown_root.join(&rel)), why)),
             }
         }
     }
-    Ok(())
+    Ok(walk::finish(found))
 }

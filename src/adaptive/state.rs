@@ -3,14 +3,22 @@
 //! their shares. Maps are `BTreeMap`s, so the bytes written are sorted and
 //! deterministic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// The `schema` value of a state file.
 pub const SCHEMA: &str = "rolegraph/adaptive-state";
 /// The `version` value of a state file.
 pub const VERSION: u32 = 1;
+/// The largest state file read: 64 MiB, four times the state of a deployment
+/// of 100,000 users, 5,000 teams and 50,000 projects. A bigger file is far
+/// more likely a mistake (or an attack on memory) than a deployment.
+pub const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,12 +28,16 @@ pub struct State {
     /// Every permission the deployment knows, sorted.
     pub permissions: Vec<String>,
     /// Role key → role.
+    #[serde(deserialize_with = "unique::roles")]
     pub roles: BTreeMap<String, RoleState>,
     /// Team key → team.
+    #[serde(deserialize_with = "unique::teams")]
     pub teams: BTreeMap<String, TeamState>,
     /// Lower-case email → user.
+    #[serde(deserialize_with = "unique::users")]
     pub users: BTreeMap<String, UserState>,
     /// Project key → project.
+    #[serde(deserialize_with = "unique::projects")]
     pub projects: BTreeMap<String, ProjectState>,
 }
 
@@ -48,6 +60,7 @@ pub struct TeamState {
 pub struct UserState {
     pub name: String,
     /// Team key → role key.
+    #[serde(deserialize_with = "unique::memberships")]
     pub teams: BTreeMap<String, String>,
 }
 
@@ -56,6 +69,7 @@ pub struct UserState {
 pub struct ProjectState {
     pub name: String,
     /// Team key → share.
+    #[serde(deserialize_with = "unique::shares")]
     pub shares: BTreeMap<String, ShareState>,
 }
 
@@ -69,12 +83,21 @@ pub struct ShareState {
 /// Why a state (a state file, or what a deployment answered) is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
+    #[error("cannot read `{path}`: {message}")]
+    Io { path: String, message: String },
+    #[error("`{path}` is larger than {} MiB: not a state file", MAX_STATE_BYTES / (1024 * 1024))]
+    TooLarge { path: String },
     #[error("not a state file: {0}")]
     Json(String),
     #[error("not a rolegraph state file: `schema` is `{0}`, expected `{SCHEMA}`")]
     Schema(String),
     #[error("state file version {0} is not supported (this rolegraph reads version {VERSION})")]
     Version(u32),
+    /// A key, email or permission that is empty or holds whitespace or a
+    /// control character: no deployment names things so, and printed it
+    /// could forge a line of a report.
+    #[error("{what} {name:?} is not a name (empty, or with whitespace or control characters)")]
+    BadName { what: &'static str, name: String },
     #[error("user `{email}` is not written in lower case")]
     EmailCase { email: String },
     #[error("user `{0}` appears twice (emails are compared case-insensitively)")]
@@ -111,18 +134,53 @@ impl State {
         }
     }
 
+    /// Reads a state file from disk ([`State::from_json`]), refusing one
+    /// larger than [`MAX_STATE_BYTES`] before reading it whole.
+    pub fn read_file(path: &Path) -> Result<State, StateError> {
+        use std::io::Read;
+        let shown = path.display().to_string();
+        let io = |e: std::io::Error| StateError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        if file.metadata().is_ok_and(|m| m.len() > MAX_STATE_BYTES) {
+            return Err(StateError::TooLarge { path: shown });
+        }
+        let mut bytes = Vec::new();
+        // `take` rather than the file's length: a pipe or a special file has none.
+        file.take(MAX_STATE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_STATE_BYTES {
+            return Err(StateError::TooLarge { path: shown });
+        }
+        State::from_json(&bytes)
+    }
+
     /// Reads a state file and checks it ([`State::validate`]).
     pub fn from_json(bytes: &[u8]) -> Result<State, StateError> {
-        // The schema is checked before the shape, so that a file of another
-        // schema is named as such rather than as a missing field.
-        let value: serde_json::Value =
+        if bytes.len() as u64 > MAX_STATE_BYTES {
+            return Err(StateError::TooLarge {
+                path: "the state".to_string(),
+            });
+        }
+        // The schema and version are read first (the rest is skipped), so
+        // that a file of another schema is named as such rather than as a
+        // missing field.
+        #[derive(Deserialize)]
+        struct Header {
+            schema: Option<serde_json::Value>,
+            version: Option<serde_json::Value>,
+        }
+        let header: Header =
             serde_json::from_slice(bytes).map_err(|e| StateError::Json(e.to_string()))?;
-        match value.get("schema").and_then(|s| s.as_str()) {
+        match header.schema.as_ref().and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
             Some(other) => return Err(StateError::Schema(other.to_string())),
             None => return Err(StateError::Json("it has no `schema` string".to_string())),
         }
-        if let Some(version) = value.get("version").and_then(|v| v.as_u64()) {
+        if let Some(version) = header.version.as_ref().and_then(|v| v.as_u64()) {
             if version != u64::from(VERSION) {
                 return Err(StateError::Version(
                     u32::try_from(version).unwrap_or(u32::MAX),
@@ -130,7 +188,7 @@ impl State {
             }
         }
         let state: State =
-            serde_json::from_value(value).map_err(|e| StateError::Json(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| StateError::Json(e.to_string()))?;
         state.validate()?;
         Ok(state)
     }
@@ -143,6 +201,7 @@ impl State {
         if self.version != VERSION {
             return Err(StateError::Version(self.version));
         }
+        self.check_names()?;
         for (email, user) in &self.users {
             if email.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(StateError::EmailCase {
@@ -185,33 +244,211 @@ impl State {
         Ok(())
     }
 
+    /// Refuses an empty key, email or permission, or one with whitespace or
+    /// a control character (display names may hold anything).
+    fn check_names(&self) -> Result<(), StateError> {
+        let check = |what: &'static str, name: &String| {
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                Err(StateError::BadName {
+                    what,
+                    name: name.clone(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        self.permissions
+            .iter()
+            .try_for_each(|p| check("permission", p))?;
+        for (key, role) in &self.roles {
+            check("role", key)?;
+            role.permissions
+                .iter()
+                .try_for_each(|p| check("permission", p))?;
+        }
+        self.teams.keys().try_for_each(|k| check("team", k))?;
+        self.users.keys().try_for_each(|e| check("user", e))?;
+        self.projects.keys().try_for_each(|k| check("project", k))?;
+        Ok(())
+    }
+
     /// The state file's bytes: pretty JSON, keys and arrays sorted, a final
     /// newline; the same state always gives the same bytes.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut sorted = self.clone();
-        sorted.permissions.sort();
-        sorted.permissions.dedup();
-        for role in sorted.roles.values_mut() {
-            role.permissions.sort();
-            role.permissions.dedup();
-        }
-        // Serializing maps of strings cannot fail.
-        let mut bytes = serde_json::to_vec_pretty(&sorted).unwrap_or_default();
-        bytes.push(b'\n');
+        let mut bytes = Vec::new();
+        // Writing into a Vec cannot fail, nor can serializing strings.
+        let _ = self.write_json(&mut bytes);
         bytes
     }
 
+    /// [`State::to_json`], written as it is made: a state of 100,000 users
+    /// is never held twice.
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = out;
+        serde_json::to_writer_pretty(&mut out, &Canonical(self))?;
+        out.write_all(b"\n")
+    }
+
     /// `sha256:` of [`State::to_json`]: what a saved plan was made against.
+    /// Hashed as it is written, without the bytes in memory.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
-        let hash = Sha256::digest(self.to_json());
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        struct Hasher(Sha256);
+        impl std::io::Write for Hasher {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hasher = Hasher(Sha256::new());
+        let _ = self.write_json(std::io::BufWriter::new(&mut hasher));
+        let hex: String = hasher
+            .0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         format!("sha256:{hex}")
+    }
+}
+
+/// A state serialized with its permission lists sorted and deduplicated
+/// (its maps are sorted already), without a sorted copy of it.
+struct Canonical<'a>(&'a State);
+
+/// A list of names, sorted and deduplicated as it is written.
+struct SortedNames<'a>(&'a [String]);
+
+impl Serialize for SortedNames<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names: BTreeSet<&String> = self.0.iter().collect();
+        s.collect_seq(names)
+    }
+}
+
+struct CanonicalRole<'a>(&'a RoleState);
+
+impl Serialize for CanonicalRole<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut role = s.serialize_struct("RoleState", 2)?;
+        role.serialize_field("name", &self.0.name)?;
+        role.serialize_field("permissions", &SortedNames(&self.0.permissions))?;
+        role.end()
+    }
+}
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let state = self.0;
+        let roles: BTreeMap<&String, CanonicalRole> = state
+            .roles
+            .iter()
+            .map(|(k, r)| (k, CanonicalRole(r)))
+            .collect();
+        let mut out = s.serialize_struct("State", 7)?;
+        out.serialize_field("schema", &state.schema)?;
+        out.serialize_field("version", &state.version)?;
+        out.serialize_field("permissions", &SortedNames(&state.permissions))?;
+        out.serialize_field("roles", &roles)?;
+        out.serialize_field("teams", &state.teams)?;
+        out.serialize_field("users", &state.users)?;
+        out.serialize_field("projects", &state.projects)?;
+        out.end()
     }
 }
 
 impl Default for State {
     fn default() -> State {
         State::new()
+    }
+}
+
+/// Maps that refuse a key written twice. JSON allows it and serde keeps the
+/// last value, which would hide a membership or a share; a state file that
+/// says two things about one name is refused instead. Emails are compared
+/// case-insensitively (ASCII case folding, SPEC §1).
+mod unique {
+    use super::*;
+
+    struct UniqueKeys<V> {
+        what: &'static str,
+        fold_case: bool,
+        value: PhantomData<V>,
+    }
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueKeys<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a map of {}", self.what)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            let mut folded = BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let twice = if self.fold_case {
+                    !folded.insert(key.to_ascii_lowercase())
+                } else {
+                    out.contains_key(&key)
+                };
+                if twice {
+                    let how = if self.fold_case {
+                        " (emails are compared case-insensitively)"
+                    } else {
+                        ""
+                    };
+                    return Err(de::Error::custom(format!(
+                        "{} `{key}` appears twice{how}",
+                        self.what
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    fn map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        d: D,
+        what: &'static str,
+        fold_case: bool,
+    ) -> Result<BTreeMap<String, V>, D::Error> {
+        d.deserialize_map(UniqueKeys {
+            what,
+            fold_case,
+            value: PhantomData,
+        })
+    }
+
+    pub fn roles<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RoleState>, D::Error> {
+        map(d, "role", false)
+    }
+    pub fn teams<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TeamState>, D::Error> {
+        map(d, "team", false)
+    }
+    pub fn users<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, UserState>, D::Error> {
+        map(d, "user", true)
+    }
+    pub fn projects<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, ProjectState>, D::Error> {
+        map(d, "project", false)
+    }
+    pub fn memberships<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        map(d, "membership in team", false)
+    }
+    pub fn shares<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, ShareState>, D::Error> {
+        map(d, "share with team", false)
     }
 }

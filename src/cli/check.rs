@@ -14,13 +14,22 @@ use crate::testing;
 pub fn validate(cli: &Cli, deny_warnings: bool) -> CmdResult {
     let fmt = format(
         cli,
-        &[Format::Text, Format::Json, Format::Github],
+        &[Format::Text, Format::Json, Format::Github, Format::Sarif],
         Format::Text,
     )?;
     let sources = load_sources(cli)?;
     let files = sources.files.len();
     let checked = output::until_exit(resolve::check(sources));
-    print_diagnostics(&checked.diagnostics, &checked.sources, fmt);
+    if fmt == Format::Sarif {
+        let base = std::env::current_dir().ok();
+        print(&diagnostics::sarif::render(
+            &checked.diagnostics,
+            &checked.sources,
+            base.as_deref(),
+        ));
+    } else {
+        print_diagnostics(&checked.diagnostics, &checked.sources, fmt);
+    }
     let errors = checked.has_errors();
     let warnings = checked
         .diagnostics
@@ -52,15 +61,43 @@ pub fn validate(cli: &Cli, deny_warnings: bool) -> CmdResult {
 }
 
 pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
-    let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let policy = load_policy(cli)?;
+    let fmt = format(
+        cli,
+        &[Format::Text, Format::Json, Format::Junit, Format::Lcov],
+        Format::Text,
+    )?;
+    let policy = match load_policy(cli) {
+        // A test report that says why no test ran, rather than no report.
+        Err(Exit::Failure) if fmt == Format::Junit => {
+            print(&testing::junit::render_policy_errors());
+            return Err(Exit::Failure);
+        }
+        loaded => loaded?,
+    };
     if fmt == Format::Text {
         print_diagnostics(&policy.warnings, &policy.model.sources, fmt);
     }
-    let report = testing::run(policy, coverage || coverage_min.is_some());
+    let with_coverage = coverage || coverage_min.is_some() || fmt == Format::Lcov;
+    let report = testing::run(policy, with_coverage);
     match fmt {
         Format::Json => print(&output::json(&report)),
+        Format::Junit => print(&testing::junit::render(&report)),
+        Format::Lcov => {
+            if let Some(c) = &report.coverage {
+                let lcov = testing::lcov::render(c);
+                for file in &lcov.skipped {
+                    eprintln!(
+                        "warning: `{}` is left out of the LCOV report: LCOV cannot name a file with a line break",
+                        file.escape_debug()
+                    );
+                }
+                print(&lcov.text);
+            }
+        }
         _ => print(&report.to_text()),
+    }
+    if matches!(fmt, Format::Junit | Format::Lcov) {
+        eprintln!("{} passed, {} failed", report.passed, report.failed);
     }
     let below = match (coverage_min, &report.coverage) {
         (Some(min), Some(c)) if c.percent < min => {

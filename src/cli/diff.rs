@@ -1,12 +1,19 @@
 //! `diff OLD NEW`: access granted and revoked between two policies, each a
-//! path or `git:REV[:PATH]`.
+//! path or `git:REV[:PATH]`; or, with OLD `adaptive:STATE.json`, between a
+//! deployment (read through NEW) and NEW.
 
 use globset::Glob;
 
-use super::output::{format, json, policy_from_sources, print, usage_error, CmdResult, Exit};
+use super::output::{
+    format, json, policy_from_sources, print, until_exit, usage_error, CmdResult, Exit,
+};
 use super::{Cli, Format};
-use crate::diff::{self, git};
+use crate::adaptive::as_policy;
+use crate::diff::{self, git, Diff};
 use crate::Policy;
+
+/// The OLD side that names a deployment's state file.
+const ADAPTIVE: &str = "adaptive:";
 
 pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdResult {
     let fmt = format(
@@ -22,6 +29,9 @@ pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdR
         ),
         None => None,
     };
+    if let Some(state) = old.strip_prefix(ADAPTIVE) {
+        return adaptive(cli, state, new, fmt, glob.as_ref(), fail_on_grant);
+    }
     // Read both before checking either, so a bad revision is reported as a
     // usage error whatever the other side holds.
     let old_sources = read(cli, old)?;
@@ -33,13 +43,50 @@ pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdR
     };
 
     let d = diff::diff(&old_policy, &new_policy);
+    report(&d, fmt, glob.as_ref(), fail_on_grant)
+}
+
+/// `diff adaptive:STATE.json NEW`: the deployment as it is against NEW.
+fn adaptive(
+    cli: &Cli,
+    state: &str,
+    new: &str,
+    fmt: Format,
+    glob: Option<&globset::GlobMatcher>,
+    fail_on_grant: Option<&str>,
+) -> CmdResult {
+    if new.starts_with(ADAPTIVE) {
+        return Err(usage_error(
+            "`diff adaptive:STATE.json NEW` compares a deployment with a policy: NEW must be a policy path or `git:REV[:PATH]`",
+        ));
+    }
+    let state = until_exit(super::plan::read_state(std::path::Path::new(state))?);
+    let new_sources = read(cli, new)?;
+    let Some(new_policy) = check(cli, "new", new, new_sources) else {
+        return Ok(Exit::Failure);
+    };
+    let sides = until_exit(as_policy::diff_sides(state, &new_policy));
+    for note in &sides.notes {
+        eprintln!("note: {note}");
+    }
+    let d = diff::diff(&sides.old, sides.new.as_ref().unwrap_or(&new_policy));
+    report(&d, fmt, glob, fail_on_grant)
+}
+
+/// Prints a diff; exit 1 when a granted row matches `--fail-on-grant`.
+fn report(
+    d: &Diff,
+    fmt: Format,
+    glob: Option<&globset::GlobMatcher>,
+    fail_on_grant: Option<&str>,
+) -> CmdResult {
     match fmt {
-        Format::Json => print(&json(&d)),
-        Format::Markdown => print(&diff::to_markdown(&d)),
-        _ => print(&diff::to_text(&d)),
+        Format::Json => print(&json(d)),
+        Format::Markdown => print(&diff::to_markdown(d)),
+        _ => print(&diff::to_text(d)),
     }
     if let Some(glob) = glob {
-        let hits = diff::matching(&d.granted, &glob);
+        let hits = diff::matching(&d.granted, glob);
         if let Some(first) = hits.first() {
             eprintln!(
                 "error: {} granted row(s) match `--fail-on-grant {}`, e.g. {} {} on {}",

@@ -3,7 +3,7 @@
 use super::output::{format, load_sources, print, print_diagnostics, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::diagnostics;
-use crate::fmt::format_policy;
+use crate::fmt::{format_policy, replace_file};
 
 pub fn run(cli: &Cli, check: bool) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
@@ -11,13 +11,29 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
     let mut changed = Vec::new();
     let mut refused = Vec::new();
     let mut unparsed = 0;
+    let mut linked = 0;
     for (id, file) in sources.iter() {
         match format_policy(id, &file.text) {
             // `fmt` drops a byte-order mark, so a file that had one changes.
             Ok(formatted) if file.bom || formatted != *file.text => {
                 if !check {
-                    std::fs::write(&file.name, &formatted)
-                        .map_err(|e| usage_error(format!("cannot write `{}`: {e}", file.name)))?;
+                    // Written to the file that was read (its real path, not
+                    // the name shown), never through a link.
+                    match &file.path {
+                        Some(path) if !file.via_link => {
+                            replace_file(path, &formatted).map_err(|e| {
+                                usage_error(format!("cannot write `{}`: {e}", file.name))
+                            })?
+                        }
+                        _ => {
+                            linked += 1;
+                            eprintln!(
+                                "error: `{}` is reached through a symbolic link; not formatted (format the file it points to)",
+                                file.name
+                            );
+                            continue;
+                        }
+                    }
                 }
                 changed.push(file.name.clone());
             }
@@ -56,7 +72,7 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
             );
         }
     }
-    if unparsed > 0 || (check && !changed.is_empty()) {
+    if unparsed > 0 || linked > 0 || (check && !changed.is_empty()) {
         Ok(Exit::Failure)
     } else {
         Ok(Exit::Success)

@@ -1,8 +1,15 @@
-//! `rolegraph import helm VALUES.yaml`: the `auth` block for a Helm values file.
+//! `rolegraph import helm VALUES.yaml`: the `auth` block for a Helm values
+//! file; `rolegraph import adaptive STATE.json`: policy files for a deployment.
 
-use super::output::{format, json, print, usage_error, CmdResult, Exit};
+use std::path::Path;
+
+use super::output::{format, json, print, print_diagnostics, usage_error, CmdResult, Exit};
+use super::write::write_atomic;
 use super::{Cli, Format};
-use crate::import::helm;
+use crate::diagnostics::{self, Diagnostic};
+use crate::import::{adaptive, helm};
+use crate::resolve;
+use crate::source::Sources;
 use crate::Policy;
 
 pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
@@ -37,4 +44,103 @@ pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
         _ => auth.to_policy(),
     });
     Ok(Exit::Success)
+}
+
+/// `rolegraph import adaptive STATE.json [-o DIR] [--helm values.yaml]`:
+/// policy files that describe a deployment, checked after they are written.
+pub fn adaptive(
+    cli: &Cli,
+    state: &Path,
+    output: Option<&Path>,
+    values: Option<&Path>,
+) -> CmdResult {
+    format(cli, &[Format::Text], Format::Text)?;
+    let state = super::plan::read_state(state)?;
+    let auth = match values {
+        Some(values) => {
+            let yaml = std::fs::read_to_string(values)
+                .map_err(|e| usage_error(format!("cannot read `{}`: {e}", values.display())))?;
+            let auth = helm::parse(&yaml)
+                .map_err(|e| usage_error(format!("`{}`: {e}", values.display())))?;
+            for key in &auth.ignored {
+                eprintln!("note: ignoring `auth.{key}`: rolegraph does not model it");
+            }
+            Some(auth)
+        }
+        None => None,
+    };
+    if let Some(dir) = output {
+        refuse_non_empty(dir)?;
+    }
+    let imported = adaptive::import(&state, auth.as_ref()).map_err(usage_error)?;
+    let mut sources = Sources::default();
+    match output {
+        None => {
+            print(&imported.joined());
+            for (name, text) in &imported.files {
+                sources.add(name.clone(), text);
+            }
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| usage_error(format!("cannot create `{}`: {e}", dir.display())))?;
+            for (name, text) in &imported.files {
+                let path = dir.join(name);
+                write_atomic(&path, text.as_bytes())
+                    .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
+                sources.add(path.display().to_string(), text);
+            }
+            eprintln!(
+                "wrote {} policy files to `{}`",
+                imported.files.len(),
+                dir.display()
+            );
+        }
+    }
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    // Checked after writing: a deployment may hold what a policy may not (a
+    // project without an owner share), and the files show where.
+    let checked = resolve::check(sources);
+    let errors: Vec<Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        print_diagnostics(&errors, &checked.sources, Format::Text);
+        eprintln!(
+            "error: the imported policy does not validate ({}): fix the files (or the deployment), then run `rolegraph validate`",
+            diagnostics::summary(&errors)
+        );
+        return Ok(Exit::Failure);
+    }
+    let warnings = checked.diagnostics.len();
+    if warnings > 0 {
+        eprintln!(
+            "note: the imported policy has {warnings} warning(s): `rolegraph validate` shows them"
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// Import writes only into a new or empty directory: its files would
+/// otherwise meet policy files already there (duplicate definitions, or a
+/// silent mix of two policies).
+fn refuse_non_empty(dir: &Path) -> Result<(), Exit> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(usage_error(format!(
+                    "`{}` is not empty: import into a new or empty directory",
+                    dir.display()
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(usage_error(format!("cannot use `{}`: {e}", dir.display()))),
+    }
 }

@@ -6,13 +6,18 @@ mod audit;
 mod check;
 mod completions;
 mod diff;
+mod export;
 mod fmt;
 mod graph;
 mod import;
 mod init;
+mod lsp;
 mod output;
+mod plan;
+mod pull;
 mod query;
 mod serve;
+mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +58,12 @@ pub enum Format {
     Mermaid,
     /// `compile` only: the checked policy saved for fast loading.
     Bundle,
+    /// `validate` only: SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// `test` only: JUnit XML, for CI test reports.
+    Junit,
+    /// `test` only: policy coverage as LCOV (implies --coverage).
+    Lcov,
 }
 
 #[derive(Subcommand, Debug)]
@@ -63,13 +74,13 @@ pub enum Command {
         #[arg(default_value = "policies")]
         dir: PathBuf,
     },
-    /// Parse, resolve and lint (formats: text, json, github).
+    /// Parse, resolve and lint (formats: text, json, github, sarif).
     Validate {
         /// Exit 1 on warnings too.
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Validate, then run every test and invariant (formats: text, json).
+    /// Validate, then run every test and invariant (formats: text, json, junit, lcov).
     Test {
         /// Report roles, grants, memberships and shares no test exercised.
         #[arg(long)]
@@ -116,7 +127,8 @@ pub enum Command {
     What { user: String },
     /// Access granted and revoked between two policies (formats: text, json, markdown).
     Diff {
-        /// The old policy: a path, or `git:REV[:PATH]`.
+        /// The old policy: a path, `git:REV[:PATH]`, or `adaptive:STATE.json`
+        /// (a deployment's state file, read through the new policy).
         old: String,
         /// The new policy: a path, or `git:REV[:PATH]`.
         new: String,
@@ -151,9 +163,34 @@ pub enum Command {
         #[arg(long, value_name = "EMAIL")]
         user: Option<String>,
     },
+    /// The operations that take the live deployment to the policy, and what
+    /// cannot be done (formats: text, json, markdown).
+    Plan(plan::PlanArgs),
+    /// Read the live Adaptive deployment and write its state file (key from `ADAPTIVE_API_KEY`).
+    Pull {
+        /// The deployment's base URL (default: `ADAPTIVE_URL`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Write the state file here, atomically, instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Import settings from another tool.
     #[command(subcommand)]
     Import(ImportSource),
+    /// Run the language server on stdio, for editors (LSP 3.17).
+    ///
+    /// The workspace is `--policy`: a relative path is taken from the folder
+    /// the editor opened (by default its `policies/` folder).
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (some clients
+        /// add this flag).
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
+    /// Write settings for another tool from the policy.
+    #[command(subcommand)]
+    Export(ExportTarget),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -173,6 +210,24 @@ pub enum ImportSource {
         #[arg(value_name = "VALUES.yaml")]
         values: PathBuf,
     },
+    /// Write policy files that describe a deployment's state file.
+    Adaptive {
+        #[arg(value_name = "STATE.json")]
+        state: PathBuf,
+        /// Write the files into this directory (new or empty) instead of
+        /// printing one policy.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Take `auth` from a Helm `values.yaml` instead of the defaults.
+        #[arg(long, value_name = "values.yaml")]
+        helm: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportTarget {
+    /// Print the `auth:` section of a Helm `values.yaml` from the policy's `auth` block.
+    Helm,
 }
 
 /// Runs the command line; the binary's `main`.
@@ -246,7 +301,16 @@ pub fn run(cli: &Cli) -> Exit {
             fail_on_escalation,
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
+        Command::Plan(args) => plan::run(cli, args),
+        Command::Pull { url, output } => pull::run(cli, url.as_deref(), output.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
+        Command::Lsp { .. } => lsp::run(cli),
+        Command::Import(ImportSource::Adaptive {
+            state,
+            output,
+            helm,
+        }) => import::adaptive(cli, state, output.as_deref(), helm.as_deref()),
+        Command::Export(ExportTarget::Helm) => export::helm(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
         Command::Serve(args) => serve::run(cli, args),

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
 use super::output::{format, load_policy, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
-use crate::eval::batch::{answer_lines, decision_line};
+use crate::eval::batch::{answer_lines, decision_line, read_line, Line};
 use crate::eval::{Decision, Query};
 use crate::resolve::Scope;
 use crate::Policy;
@@ -55,51 +55,53 @@ pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
     Ok(decision_exit(allowed))
 }
 
-/// Lines answered per block of `can --batch`.
+/// Lines answered per block of `can --batch`, split across the cores.
 const BLOCK_LINES: usize = 16 * 1024;
+/// Bytes of questions gathered per block at most (with `BLOCK_LINES`, and the
+/// reader's queue below, this bounds the memory a batch takes).
+const BLOCK_BYTES: usize = 4 << 20;
+/// Parcels of lines the reader may read ahead of the answers.
+const READ_AHEAD: usize = 32;
 
 pub fn batch(cli: &Cli, path: &str) -> CmdResult {
     let policy = load_policy(cli)?;
-    let source: Box<dyn Read> = if path == "-" {
+    let source: Box<dyn Read + Send> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| usage_error(format!("cannot read `{path}`: {e}")))?;
         Box::new(file)
     };
-    let mut reader = BufReader::with_capacity(1 << 16, source);
+    let io = |e: std::io::Error| usage_error(format!("batch: {e}"));
+    // A reader thread hands over the complete lines it has, as parcels, and
+    // waits for input only once it has handed over every complete line: so a
+    // client that writes a question (even with the start of the next) gets
+    // its answer at once, and a big file is read while the last block is
+    // answered.
+    let parcels = spawn_reader(source);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let io = |e: std::io::Error| usage_error(format!("batch: {e}"));
-    // Lines are read as bytes so that one line of bad UTF-8 is one error
-    // answer, not the end of the batch. They are answered a block at a time,
-    // the block split across the cores, and the answers written in order. A
-    // block ends early when no more input has arrived yet, so a client that
-    // writes one question and waits gets its answer at once (streaming).
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut block: Vec<Vec<u8>> = Vec::new();
     let mut answers: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    let mut eof = false;
-    while !eof {
-        let mut filled = 0;
-        while filled < BLOCK_LINES && !(filled > 0 && reader.buffer().is_empty()) {
-            if block.len() == filled {
-                block.push(Vec::with_capacity(128));
+    while let Ok(first) = parcels.recv() {
+        let mut lines = first.map_err(io)?;
+        let mut bytes: usize = lines.iter().map(Vec::len).sum();
+        // More lines already read join the block; none are waited for.
+        while lines.len() < BLOCK_LINES && bytes < BLOCK_BYTES {
+            match parcels.try_recv() {
+                Ok(more) => {
+                    let more = more.map_err(io)?;
+                    bytes += more.iter().map(Vec::len).sum::<usize>();
+                    lines.extend(more);
+                }
+                Err(_) => break,
             }
-            let buf = &mut block[filled];
-            buf.clear();
-            if reader.read_until(b'\n', buf).map_err(io)? == 0 {
-                eof = true;
-                break;
-            }
-            filled += 1;
         }
-        let lines = &block[..filled];
-        if threads < 2 || filled < 1024 {
-            answer_lines(policy, lines, &mut answers[0]);
-            out.write_all(&answers[0]).map_err(io)?;
+        let written = if threads < 2 || lines.len() < 1024 {
+            answer_lines(policy, &lines, &mut answers[0]);
+            out.write_all(&answers[0])
         } else {
-            let per = filled.div_ceil(threads);
+            let per = lines.len().div_ceil(threads);
             let policy = &policy;
             answers.iter_mut().for_each(Vec::clear);
             std::thread::scope(|scope| {
@@ -107,13 +109,69 @@ pub fn batch(cli: &Cli, path: &str) -> CmdResult {
                     scope.spawn(move || answer_lines(policy, part, answer));
                 }
             });
-            for answer in &answers {
-                out.write_all(answer).map_err(io)?;
-            }
+            answers.iter().try_for_each(|answer| out.write_all(answer))
+        };
+        match written.and_then(|()| out.flush()) {
+            Ok(()) => {}
+            // The reader of the answers has gone (`| head`): nothing to say.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+            Err(e) => return Err(io(e)),
         }
-        out.flush().map_err(io)?;
     }
     Ok(Exit::Success)
+}
+
+type Parcel = std::io::Result<Vec<Vec<u8>>>;
+
+/// Reads lines on a thread of its own, each cut at `MAX_LINE_BYTES + 1`
+/// bytes, and sends them in parcels: a parcel ends when no complete line is
+/// left in the read buffer (the next read may wait), at a size bound, and
+/// right after an over-long line, whose answer must not wait for the rest of
+/// it (which may never end: `/dev/zero`). The thread is left to end with the
+/// process when the answers stop first.
+fn spawn_reader(source: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<Parcel> {
+    let (send, parcels) = std::sync::mpsc::sync_channel::<Parcel>(READ_AHEAD);
+    std::thread::spawn(move || {
+        let mut reader = BufReader::with_capacity(1 << 16, source);
+        let mut parcel: Vec<Vec<u8>> = Vec::new();
+        let mut bytes = 0;
+        let mut line = Vec::with_capacity(256);
+        loop {
+            let read = match read_line(&mut reader, &mut line) {
+                Ok(read) => read,
+                Err(e) => {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+            };
+            if read == Line::End {
+                if !parcel.is_empty() {
+                    let _ = send.send(Ok(parcel));
+                }
+                return;
+            }
+            bytes += line.len();
+            parcel.push(line.clone());
+            let complete_line_buffered = memchr::memchr(b'\n', reader.buffer()).is_some();
+            if read == Line::TooLong
+                || !complete_line_buffered
+                || parcel.len() >= BLOCK_LINES
+                || bytes >= BLOCK_BYTES
+            {
+                if send.send(Ok(std::mem::take(&mut parcel))).is_err() {
+                    return;
+                }
+                bytes = 0;
+            }
+            if read == Line::TooLong {
+                if let Err(e) = reader.skip_until(b'\n') {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    parcels
 }
 
 pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {

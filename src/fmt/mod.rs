@@ -4,9 +4,13 @@
 //! tokens of [`lexer`], comments kept where they were. Only whitespace
 //! changes, so the formatted policy means exactly what the original meant;
 //! a file that does not parse is refused rather than guessed at.
+//! [`replace_file`] writes the result back whole or not at all.
 
 mod lexer;
 mod printer;
+mod write;
+
+pub use write::replace_file;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::FileId;

@@ -6,10 +6,12 @@
 
 mod coverage;
 mod invariants;
+pub mod junit;
+pub mod lcov;
 
 use serde::Serialize;
 
-pub use coverage::{Coverage, CoverageKind};
+pub use coverage::{Coverage, CoverageKind, LineHits};
 pub use invariants::{Counterexample, RuleResult};
 
 use crate::compile::Subject;

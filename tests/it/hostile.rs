@@ -139,13 +139,33 @@ fn symlink_loops_in_the_policy_directory_end() {
     std::fs::write(dir.path().join("base.policy"), BASE).unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink("../sub", dir.path().join("sub/up")).unwrap();
+    // Links to directories inside the root are not walked twice.
+    let sources = Sources::load(dir.path()).unwrap();
+    assert_eq!(sources.files.len(), 1);
+    // A link to itself never resolves: it is refused, not looped on.
+    std::os::unix::fs::symlink("self", dir.path().join("sub/self")).unwrap();
+    let err = Sources::load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("sub/self") && err.contains("loops"), "{err}");
+}
+
+/// A dangling `.policy` link used to be skipped, so that replacing
+/// `tests.policy` by one turned "10 passed" into "1 passed" (issue 14).
+#[cfg(unix)]
+#[test]
+fn a_dangling_policy_link_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("base.policy"), BASE).unwrap();
     std::os::unix::fs::symlink(
         dir.path().join("missing"),
         dir.path().join("dangling.policy"),
     )
     .unwrap();
-    let sources = Sources::load(dir.path()).unwrap();
-    assert_eq!(sources.files.len(), 1);
+    let err = Sources::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("dangling.policy") && err.contains("points to nothing"),
+        "{err}"
+    );
 }
 
 #[test]
