@@ -4,6 +4,8 @@
 //! appended, so an answer is byte for byte what `can --batch` prints plus
 //! `"decision_id"` and `"policy_digest"`.
 
+use std::ops::Range;
+
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -28,38 +30,36 @@ pub fn not_an_array(e: &serde_json::Error) -> String {
     )
 }
 
-/// Calls `f` with each question of a batch body in order, blank lines
-/// skipped. Returns how many there were.
-pub fn for_each_question(
+/// Calls `f` with each line or array item of a batch body, in order, and
+/// where it lies in the body. Lines are given whole (blank ones too:
+/// [`answer_line`] skips those, by its own rule).
+fn for_each_item(
     body: &[u8],
     format: BatchFormat,
-    mut f: impl FnMut(&[u8]),
-) -> Result<usize, String> {
-    let mut n = 0;
+    mut f: impl FnMut(&[u8], Range<usize>),
+) -> Result<(), String> {
     match format {
         BatchFormat::Lines => {
+            let mut start = 0;
             for line in body.split(|&b| b == b'\n') {
-                if !is_blank(line) {
-                    f(line);
-                    n += 1;
-                }
+                let end = start + line.len();
+                f(line, start..end);
+                start = end + 1;
             }
         }
         BatchFormat::Array => {
             let items: Vec<&RawValue> =
                 serde_json::from_slice(body).map_err(|e| not_an_array(&e))?;
+            let base = body.as_ptr() as usize;
             for item in items {
-                f(item.get().as_bytes());
-                n += 1;
+                let text = item.get().as_bytes();
+                // The item borrows from `body`: its offset is where it lies.
+                let start = (text.as_ptr() as usize).saturating_sub(base);
+                f(text, start..start + text.len());
             }
         }
     }
-    Ok(n)
-}
-
-/// A line `can --batch` gives no answer to.
-fn is_blank(line: &[u8]) -> bool {
-    std::str::from_utf8(line).is_ok_and(|s| s.trim().is_empty())
+    Ok(())
 }
 
 /// Appends the stamped answer to one question to `out`; nothing for a
@@ -74,19 +74,28 @@ pub fn answer(loaded: &Loaded, question: &[u8], out: &mut Vec<u8>, tally: &mut T
     true
 }
 
-/// Answers every question of a batch body as lines (one answer each, in
-/// order), all from the one policy given.
-pub fn answer_batch(
-    loaded: &Loaded,
-    body: &[u8],
-    format: BatchFormat,
-) -> Result<(Vec<u8>, Tally), String> {
-    let mut out = Vec::with_capacity(body.len() + body.len() / 2 + 64);
-    let mut tally = Tally::default();
-    for_each_question(body, format, |q| {
-        answer(loaded, q, &mut out, &mut tally);
+/// A batch answered: the answer lines (one per question, in order), the
+/// tally, and where each answered question lies in the body (for the
+/// decision log).
+pub struct Answered {
+    pub lines: Vec<u8>,
+    pub tally: Tally,
+    pub questions: Vec<Range<usize>>,
+}
+
+/// Answers every question of a batch body, all from the one policy given.
+pub fn answer_batch(loaded: &Loaded, body: &[u8], format: BatchFormat) -> Result<Answered, String> {
+    let mut answered = Answered {
+        lines: Vec::with_capacity(body.len() + body.len() / 2 + 64),
+        tally: Tally::default(),
+        questions: Vec::new(),
+    };
+    for_each_item(body, format, |question, at| {
+        if answer(loaded, question, &mut answered.lines, &mut answered.tally) {
+            answered.questions.push(at);
+        }
     })?;
-    Ok((out, tally))
+    Ok(answered)
 }
 
 /// Answer lines as a JSON array: `[answer,answer,…]` and a newline.

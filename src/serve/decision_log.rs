@@ -11,6 +11,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -21,15 +22,15 @@ use std::time::{Duration, SystemTime};
 use axum::body::Bytes;
 use prometheus_client::metrics::counter::Counter;
 
-use super::answer::{self, BatchFormat};
 use super::log;
 
 /// The decisions of one request.
 pub enum Entries {
-    /// A `/v1/check` or `/v1/check/batch` body and its answers as lines.
+    /// A `/v1/check/batch` body, where each question answered lies in it,
+    /// and the answers as lines, in the same order.
     Batch {
         body: Bytes,
-        format: BatchFormat,
+        questions: Vec<Range<usize>>,
         answers: Bytes,
     },
     /// One question as it came (`/v1/check`) and its answer line.
@@ -217,19 +218,14 @@ fn write_record(record: &Record, line: &mut Vec<u8>, out: &mut impl Write) -> st
     match &record.entries {
         Entries::Batch {
             body,
-            format,
+            questions,
             answers,
         } => {
-            let mut answers = answers.split(|&b| b == b'\n');
-            let mut result = Ok(());
-            let _ = answer::for_each_question(body, *format, |question| {
-                if let Some(a) = answers.next() {
-                    if result.is_ok() {
-                        result = write(question, a);
-                    }
-                }
-            });
-            result
+            let answers = answers.split(|&b| b == b'\n');
+            for (at, a) in questions.iter().zip(answers) {
+                write(body.get(at.clone()).unwrap_or_default(), a)?;
+            }
+            Ok(())
         }
         Entries::One { question, answer } => write(question, answer),
         Entries::Pairs(pairs) => {

@@ -149,10 +149,6 @@ impl Tally {
             self.deny += 1;
         }
     }
-
-    pub fn total(&self) -> u64 {
-        self.allow + self.deny + self.error
-    }
 }
 
 pub struct Metrics {

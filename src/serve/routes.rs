@@ -193,7 +193,7 @@ async fn check_batch(State(s): Shared, request: Request) -> Result<Response, Api
     let (parts, body) = request.into_parts();
     let body = read_body(&s, &parts.headers, body).await?;
     let format = batch_format(&parts.headers);
-    let (lines, tally) = if body.len() < BLOCKING_BATCH {
+    let answered = if body.len() < BLOCKING_BATCH {
         answer::answer_batch(&loaded, &body, format)
     } else {
         let body = body.clone();
@@ -202,8 +202,8 @@ async fn check_batch(State(s): Shared, request: Request) -> Result<Response, Api
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
     }
     .map_err(ApiError::bad_request)?;
-    s.metrics.decisions(tally);
-    let lines = Bytes::from(lines);
+    s.metrics.decisions(answered.tally);
+    let lines = Bytes::from(answered.lines);
     let response = match format {
         BatchFormat::Lines => json_response(StatusCode::OK, "application/x-ndjson", lines.clone()),
         BatchFormat::Array => json_response(
@@ -217,10 +217,10 @@ async fn check_batch(State(s): Shared, request: Request) -> Result<Response, Api
             time: SystemTime::now(),
             endpoint: Endpoint::CheckBatch.path(),
             request_id: request_id(&parts.headers),
-            lines: usize::try_from(tally.total()).unwrap_or(usize::MAX),
+            lines: answered.questions.len(),
             entries: Entries::Batch {
                 body,
-                format,
+                questions: answered.questions,
                 answers: lines,
             },
         });

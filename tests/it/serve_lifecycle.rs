@@ -324,3 +324,44 @@ fn a_decision_log_that_cannot_keep_up_drops_and_counts_lines() {
     let written = reader.join().unwrap();
     assert_eq!(written.lines().count(), 100);
 }
+
+#[test]
+fn the_decision_log_pairs_each_batch_answer_with_its_question() {
+    let dir = policy_dir(SMALL);
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("decisions.jsonl");
+    let mut server = Server::start(dir.path(), &["--decision-log", log.to_str().unwrap()]);
+    // Blank lines get no answer; a line of blanks over the line limit does.
+    let other = r#"{"user":"boss@acme.com","permission":"model:deploy"}"#;
+    let body = format!("\n{QUESTION}\n   \n{}\n{other}\r\n", " ".repeat(70_000));
+    let (status, answers) = server.post_with(
+        "/v1/check/batch",
+        &body,
+        &[("content-type", "application/x-ndjson")],
+    );
+    assert_eq!(status, 200);
+    let answers: Vec<&str> = answers.lines().collect();
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert!(
+        answers[1].starts_with("{\"decision\":\"error\""),
+        "{}",
+        answers[1]
+    );
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(), Some(0));
+    let entries: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["question"]["user"], "ana@acme.com");
+    assert_eq!(entries[0]["decision"], "allow");
+    assert_eq!(entries[1]["decision"], "error");
+    assert_eq!(entries[2]["question"]["user"], "boss@acme.com");
+    assert_eq!(entries[2]["decision"], "allow");
+    for (e, a) in entries.iter().zip(&answers) {
+        let a: Value = serde_json::from_str(a).unwrap();
+        assert_eq!(e["decision_id"], a["decision_id"]);
+    }
+}
