@@ -11,8 +11,13 @@
 //! A bundle is a build artifact, like an OPA bundle: it is read only by a
 //! rolegraph of the same version and model layout as the one that wrote it
 //! (another asks for a rebuild), and the checksum turns a truncated or
-//! damaged file into an error. It is trusted as the policy it was built from
-//! is (SECURITY.md): the checksum guards against accidents, not forgery.
+//! damaged file into an error. The checksum guards against accidents, not
+//! forgery, so a bundle is not trusted either: the decoded model is checked
+//! ([`check`]) — every id, length and span, and every derived table — before
+//! anything reads it. Whatever its bytes, a bundle loads as a model
+//! rolegraph could have written, or it is refused (SECURITY.md).
+
+mod check;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +73,10 @@ pub enum BundleError {
     OtherVersion(String, String),
     #[error("it is damaged (cut short, or changed since it was written): rebuild it with `rolegraph compile --format bundle -o FILE`")]
     Damaged,
+    /// The checksum matches, but the contents are not a model rolegraph
+    /// writes: forged, or written by a broken build.
+    #[error("it is not a valid bundle ({0}): rebuild it with `rolegraph compile --format bundle -o FILE`")]
+    Invalid(String),
     #[error("it could not be written: {0}")]
     Encode(String),
 }
@@ -118,8 +127,37 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Saved, BundleError> {
     let payload = body
         .get(MAGIC.len() + line_end + 1..)
         .ok_or(BundleError::Damaged)?;
-    match postcard::take_from_bytes(payload) {
-        Ok((saved, [])) => Ok(saved),
-        _ => Err(BundleError::Damaged),
-    }
+    let mut saved: Saved = match postcard::take_from_bytes(payload) {
+        Ok((saved, [])) => saved,
+        Ok(_) => return Err(BundleError::Invalid("bytes follow the model".into())),
+        Err(e) => return Err(BundleError::Invalid(format!("it does not decode: {e}"))),
+    };
+    // The line tables are rebuilt on one core while the model is checked on
+    // the others (the check reads the texts, never the tables).
+    let (files, checked) = std::thread::scope(|scope| {
+        let files = scope.spawn(|| check::reindexed(&saved.model.sources));
+        let checked = check::check(&saved.model, &saved.warnings);
+        (files.join(), checked)
+    });
+    checked.map_err(BundleError::Invalid)?;
+    saved.model.sources.files = files.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    Ok(saved)
+}
+
+/// `payload` framed as a bundle of this build: the header lines before it
+/// and the checksum after. For the `bundle` fuzz target and tests, which
+/// forge payloads past the checksum to reach the decoder and [`check`].
+#[doc(hidden)]
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut bytes = [MAGIC, build_line().as_bytes(), b"\n", payload].concat();
+    bytes.extend_from_slice(&checksum(&bytes));
+    bytes
+}
+
+/// The payload of a bundle: what [`frame`] wraps.
+#[doc(hidden)]
+pub fn payload(bundle: &[u8]) -> Option<&[u8]> {
+    let rest = bundle.strip_prefix(MAGIC)?;
+    let line_end = rest.iter().position(|&b| b == b'\n')?;
+    rest.get(line_end + 1..rest.len().checked_sub(CHECKSUM_LEN)?)
 }

@@ -7,12 +7,17 @@
 pub mod sarif;
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 
 use crate::source::{Sources, Span};
+
+mod snippet;
+pub mod suggest;
+
+pub use snippet::escape_controls;
+use snippet::Snippet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,7 +54,7 @@ macro_rules! codes {
 
 codes! {
     Syntax => Error, "rolegraph::syntax::error", "the text does not follow the grammar; the report says what was expected";
-    InvalidEmail => Error, "rolegraph::syntax::invalid_email", "a quoted email that is not `local@domain`";
+    InvalidEmail => Error, "rolegraph::syntax::invalid_email", "a quoted email that is not `local@domain`, or holds whitespace or a control or format character";
     Duplicate => Error, "rolegraph::resolve::duplicate", "the same kind, permission, role (or alias), team, user, resource, share, test or `auth` setting defined twice (both places are shown), or a built-in scope (`global`, `team`) declared as a kind";
     UnknownRole => Error, "rolegraph::resolve::unknown_role", "a role name that is not declared (with a suggestion)";
     UnknownTeam => Error, "rolegraph::resolve::unknown_team", "a team name that is not declared, in a membership, share, auth or scope";
@@ -65,6 +70,7 @@ codes! {
     AdminsWithoutAdminRole => Error, "rolegraph::resolve::admins_without_admin_role", "`admins` listed but no role `admin` declared";
     MissingTarget => Error, "rolegraph::resolve::missing_target", "a test line for a `target team` permission without `to team/…`";
     UnexpectedTarget => Error, "rolegraph::resolve::unexpected_target", "a test line with `to` for a permission that is not `target team`";
+    TooMany => Error, "rolegraph::resolve::too_many", "more permissions or kinds than 65,536 (or more roles, teams, users or resources than 4,294,967,296): ids would wrap and name other items";
     UnsatisfiableOnlyIn => Warning, "rolegraph::lint::unsatisfiable_only_in", "a role whose inherited `only in` restrictions leave no team";
     UnusedRole => Warning, "rolegraph::lint::unused_role", "a role no member, share, include or default uses (role `admin` is exempt)";
     EmptyTeam => Warning, "rolegraph::lint::empty_team", "a team with no members (the admin and default teams are exempt)";
@@ -72,6 +78,7 @@ codes! {
     PowerfulDefaultRole => Warning, "rolegraph::lint::powerful_default_role", "a `default_role` that grants `global` or `admin:` permissions to every new login";
     ConfusableNames => Warning, "rolegraph::lint::confusable_names", "two keys that differ only by case or `-`/`_`, or an email with look-alike characters";
     IdenticalRoles => Warning, "rolegraph::lint::identical_roles", "two roles with the same effective permissions";
+    MisspeltUser => Warning, "rolegraph::lint::misspelt_user", "a test line names an undeclared user (a new login) whose email is a typo away from a declared one";
     UselessShare => Warning, "rolegraph::lint::useless_share", "a share whose role gives the team's members nothing";
 }
 
@@ -146,18 +153,13 @@ impl Diagnostic {
     }
 }
 
-/// "did you mean `x`?" from edit distance, when a candidate is close enough.
+/// "did you mean `x`?" when a candidate is close enough ([`suggest`] says
+/// what close means, and bounds the work).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let lower = name.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|&(d, c)| d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+    suggest::closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
 /// ` (did you mean `x`?)`, or nothing: the tail of a one-line error message.
@@ -188,7 +190,7 @@ struct Report {
     related_part: bool,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -240,42 +242,72 @@ impl miette::Diagnostic for Report {
     }
 }
 
+/// Labels drawn per diagnostic; the rest are counted in its help (a
+/// 100,000-role include cycle has a label per include, and miette's work
+/// grows with labels × lines).
+pub const MAX_LABELS: usize = 16;
+
 fn report(diag: &Diagnostic, sources: &Sources) -> Report {
     let primary_file = diag.primary().file;
-    let named = |file| {
-        let f = sources.file(file);
-        NamedSource::new(f.name.clone(), Arc::clone(&f.text))
-    };
-    let labeled = |l: &Label| {
-        LabeledSpan::new(
-            Some(l.text.clone()),
-            l.span.start as usize,
-            (l.span.end - l.span.start) as usize,
-        )
-    };
+    let (shown, hidden) = diag.labels.split_at(diag.labels.len().min(MAX_LABELS));
     // Labels in another file (a duplicate defined elsewhere) become related
     // reports: miette draws one source per report.
-    let (here, elsewhere): (Vec<&Label>, Vec<&Label>) = diag
-        .labels
-        .iter()
-        .partition(|l| l.span.file == primary_file);
+    let (here, elsewhere): (Vec<&Label>, Vec<&Label>) =
+        shown.iter().partition(|l| l.span.file == primary_file);
+    // Each file is handed to miette as a snippet of the lines shown.
+    let snippet = |labels: &[&Label], file| {
+        let ranges: Vec<snippet::Range> = labels
+            .iter()
+            .map(|l| (l.span.start as usize, l.span.end as usize))
+            .collect();
+        let (snippet, moved) = Snippet::new(sources.file(file), &ranges);
+        let labeled = labels
+            .iter()
+            .zip(moved)
+            .map(|(l, (start, end))| {
+                LabeledSpan::new(Some(escape_controls(&l.text)), start, end - start)
+            })
+            .collect();
+        (snippet, labeled)
+    };
+    let (source, labels) = if here.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (source, labels) = snippet(&here, primary_file);
+        (Some(source), labels)
+    };
+    let mut help = diag.help.as_deref().map(escape_controls);
+    if !hidden.is_empty() {
+        let more = format!(
+            "{} more place{} not shown",
+            hidden.len(),
+            if hidden.len() == 1 { "" } else { "s" }
+        );
+        help = Some(match help {
+            Some(h) => format!("{h} ({more})"),
+            None => more,
+        });
+    }
     Report {
         code: diag.code,
         related_part: false,
-        message: diag.message.clone(),
-        help: diag.help.clone(),
-        source: (!diag.labels.is_empty()).then(|| named(primary_file)),
-        labels: here.into_iter().map(labeled).collect(),
+        message: escape_controls(&diag.message),
+        help,
+        source,
+        labels,
         related: elsewhere
             .into_iter()
-            .map(|l| Report {
-                code: diag.code,
-                related_part: true,
-                message: l.text.clone(),
-                help: None,
-                source: Some(named(l.span.file)),
-                labels: vec![labeled(l)],
-                related: vec![],
+            .map(|l| {
+                let (source, labels) = snippet(&[l], l.span.file);
+                Report {
+                    code: diag.code,
+                    related_part: true,
+                    message: escape_controls(&l.text),
+                    help: None,
+                    source: Some(source),
+                    labels,
+                    related: vec![],
+                }
             })
             .collect(),
     }
@@ -287,7 +319,13 @@ pub fn use_colour(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Renders diagnostics as miette reports, followed by a one-line summary.
+/// Diagnostics rendered as text at most; the rest are counted (JSON and
+/// GitHub output list them all).
+pub const MAX_RENDERED: usize = 200;
+
+/// Renders diagnostics as miette reports: at most [`MAX_RENDERED`], errors
+/// before warnings (each kept in its place in the order), then a line that
+/// counts the rest.
 pub fn render_text(diags: &[Diagnostic], sources: &Sources, colour: bool) -> String {
     let theme = if colour {
         GraphicalTheme::unicode()
@@ -296,12 +334,34 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources, colour: bool) -> Str
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_context_lines(1);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings_shown = MAX_RENDERED.saturating_sub(errors);
+    let mut warnings_seen = 0;
+    let mut errors_seen = 0;
     let mut out = String::new();
     for diag in diags {
-        // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, &report(diag, sources));
-        out.push('\n');
+        let shown = if diag.is_error() {
+            errors_seen += 1;
+            errors_seen <= MAX_RENDERED
+        } else {
+            warnings_seen += 1;
+            warnings_seen <= warnings_shown
+        };
+        if shown {
+            // Writing into a String cannot fail.
+            let _ = handler.render_report(&mut out, &report(diag, sources));
+            out.push('\n');
+        }
+    }
+    let hidden = diags.len().saturating_sub(MAX_RENDERED);
+    if hidden > 0 {
+        let hidden_errors = errors.saturating_sub(MAX_RENDERED);
+        out.push_str(&format!(
+            "… and {hidden} more not shown ({}): `--format json` lists every diagnostic\n\n",
+            summary_counts(hidden_errors, hidden - hidden_errors)
+        ));
     }
     out
 }
@@ -309,7 +369,10 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources, colour: bool) -> Str
 /// `N errors, M warnings` (empty when there is nothing to say).
 pub fn summary(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+    summary_counts(errors, diags.len() - errors)
+}
+
+fn summary_counts(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     format!(
         "{}, {}",
@@ -320,17 +383,20 @@ pub fn summary(diags: &[Diagnostic]) -> String {
 
 // ---------------------------------------------------------------- json
 
+/// Fields in key order: the document is written straight from this struct
+/// (a `serde_json::Value` of 2,000,000 diagnostics took gigabytes), in the
+/// sorted order a `Value` would have given.
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
-    severity: Severity,
     code: &'static str,
-    message: &'a str,
-    file: &'a str,
-    line: usize,
     column: usize,
-    end_line: usize,
     end_column: usize,
+    end_line: usize,
+    file: &'a str,
     help: Option<&'a str>,
+    line: usize,
+    message: &'a str,
+    severity: Severity,
 }
 
 #[derive(Serialize)]
@@ -365,17 +431,25 @@ pub fn to_json_value(diags: &[Diagnostic], sources: &Sources) -> serde_json::Val
 }
 
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
-    let mut s = serde_json::to_string_pretty(&to_json_value(diags, sources)).unwrap_or_default();
+    let doc = JsonDiagnostics {
+        diagnostics: diags.iter().map(|d| json_diagnostic(d, sources)).collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }
 
 // ---------------------------------------------------------------- github
 
+/// A workflow command's data: `%`, CR and LF encoded as the runner
+/// decodes them, and every other control character written out, so an ESC
+/// in a policy cannot colour or hide text in the Actions log.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    escape_controls(&s)
 }
 
 fn escape_property(s: &str) -> String {

@@ -13,8 +13,9 @@
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
 //! `import` and `export` (with the `cli` feature); [`adaptive`] meets the
 //! live deployment (its state, the target, the plan). `serve` (with the `cli`
-//! feature) answers the same questions over HTTP. [`bundle`] saves a checked model for
-//! fast loading. [`diagnostics`] turns every problem into a report.
+//! feature) answers the same questions over HTTP. [`bundle`] saves a checked
+//! model for fast loading. [`diagnostics`] turns every problem into a report;
+//! [`escape`] makes names from policies, bundles and queries safe to show.
 //!
 //! The command line (`cli`, and what only it needs: clap, YAML) is the
 //! default feature `cli`; an application that embeds the evaluator depends
@@ -51,6 +52,7 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostics;
 pub mod diff;
+pub mod escape;
 pub mod eval;
 #[cfg(feature = "cli")]
 pub mod export;

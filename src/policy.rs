@@ -5,9 +5,10 @@ use std::path::Path;
 
 use crate::bundle::{self, BundleError};
 use crate::compile::{self, Matrix, Subject};
-use crate::diagnostics::{did_you_mean_suffix as suggestion, Diagnostic};
+use crate::diagnostics::suggest::closest;
+use crate::diagnostics::{did_you_mean_suffix as suggestion, escape_controls, Diagnostic};
 use crate::eval::{self, Explanation, Query, What, WhoEntry};
-use crate::resolve::{self, Model, Scope, ScopeError};
+use crate::resolve::{self, fold_email, Model, Scope, ScopeError};
 use crate::source::{LoadError, Sources};
 
 /// A policy with no errors, compiled for queries.
@@ -51,6 +52,9 @@ pub enum QueryError {
     UnexpectedTarget(String),
     #[error("`--to` takes a team (`team/KEY`), not `{0}`")]
     TargetNotTeam(String),
+    /// The email holds a character no email may (SPEC §1), shown escaped.
+    #[error("`{0}` is not an email: it holds {1}")]
+    InvalidEmail(String, String),
 }
 
 impl Policy {
@@ -135,38 +139,66 @@ impl Policy {
         let m = &self.model;
         m.perm(name).ok_or_else(|| {
             QueryError::UnknownPermission(
-                name.into(),
+                escape_controls(name),
                 suggestion(name, m.perms.iter().map(|p| p.name.as_str())),
             )
         })
     }
 
+    /// A scope as written. Suggestions name the whole scope
+    /// (`team/ml-team`, `use_case/support-bot`), found by key among the
+    /// keys of the same kind, so a shared `use_case/` makes nothing close.
     pub fn scope(&self, text: &str) -> Result<Scope, QueryError> {
         let m = &self.model;
+        let did_you_mean = |scope: Option<String>| {
+            scope
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default()
+        };
         m.parse_scope(text).map_err(|e| {
             let (kind, key) = text.split_once('/').unwrap_or((text, ""));
             match e {
-                ScopeError::Malformed => QueryError::MalformedScope(text.into()),
+                ScopeError::Malformed => QueryError::MalformedScope(escape_controls(text)),
                 ScopeError::UnknownTeam => QueryError::UnknownTeam(
-                    key.into(),
-                    suggestion(key, m.teams.iter().map(|t| t.key.as_str())),
+                    escape_controls(key),
+                    did_you_mean(
+                        closest(key, m.teams.iter().map(|t| t.key.as_str()))
+                            .map(|t| format!("team/{t}")),
+                    ),
                 ),
+                // `tema/ml-team` meant `team/ml-team`.
                 ScopeError::UnknownKind => QueryError::UnknownKind(
-                    kind.into(),
-                    suggestion(kind, m.kinds.iter().map(|k| k.key.as_str())),
+                    escape_controls(kind),
+                    did_you_mean(
+                        closest(kind, m.kinds.iter().map(|k| k.key.as_str()).chain(["team"]))
+                            .map(|k| format!("{k}/{key}")),
+                    ),
                 ),
                 ScopeError::UnknownResource => {
-                    let names: Vec<String> = m
-                        .resource_ids()
-                        .map(|r| m.scope_name(Scope::Resource(r)))
-                        .collect();
+                    let of_kind = m.names.kinds.get(kind).copied();
+                    let keys = m
+                        .resources
+                        .iter()
+                        .filter(|r| Some(r.kind) == of_kind)
+                        .map(|r| r.key.as_str());
                     QueryError::UnknownResource(
-                        text.into(),
-                        suggestion(text, names.iter().map(String::as_str)),
+                        escape_controls(text),
+                        did_you_mean(closest(key, keys).map(|k| format!("{kind}/{k}"))),
                     )
                 }
             }
         })
+    }
+
+    /// For a user declared nowhere (a new login), the declared email a
+    /// typo away, if any: `carol@acme.con` is more likely `carol@acme.com`
+    /// than a new login. `None` for a declared user.
+    pub fn similar_user(&self, email: &str) -> Option<&str> {
+        if self.model.user(email).is_some() {
+            return None;
+        }
+        let email = fold_email(email);
+        closest(&email, self.model.users.iter().map(|u| u.email.as_str()))
     }
 
     /// Resolves a question written with names. `scope` absent means global.
@@ -178,6 +210,9 @@ impl Policy {
         to: Option<&str>,
     ) -> Result<Query, QueryError> {
         let m = &self.model;
+        if let Some(what) = crate::syntax::forbidden_char_in_email(user) {
+            return Err(QueryError::InvalidEmail(escape_controls(user), what));
+        }
         let perm = self.permission(permission)?;
         let scope = match scope {
             Some(s) => self.scope(s)?,

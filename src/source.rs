@@ -50,10 +50,16 @@ impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
         Span {
             file,
-            start: start as u32,
-            end: end as u32,
+            start: offset(start),
+            end: offset(end),
         }
     }
+}
+
+/// A byte offset as spans store it. Files are far smaller than 4 GiB; past
+/// that, offsets stop at the end instead of wrapping to the start.
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// One policy file.
@@ -82,7 +88,7 @@ impl SourceFile {
         let bom = without_bom.is_some();
         let text = without_bom.unwrap_or(text);
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+            .chain(text.match_indices('\n').map(|(i, _)| offset(i + 1)))
             .collect();
         SourceFile {
             name: name.into(),
@@ -96,7 +102,7 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
-        let offset = offset.min(self.text.len() as u32);
+        let offset = offset.min(self::offset(self.text.len()));
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line] as usize;
         let column = self
@@ -148,7 +154,7 @@ pub enum LoadError {
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: &str) -> FileId {
         self.files.push(SourceFile::new(name, text));
-        FileId(self.files.len() as u32 - 1)
+        FileId(offset(self.files.len() - 1))
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {
@@ -243,7 +249,7 @@ impl Sources {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(offset(i)), f))
     }
 }
 
@@ -291,7 +297,7 @@ fn read_regular(path: &Path, name: &Path) -> Result<String, LoadError> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large(meta.len()));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io_error(name))?;

@@ -112,6 +112,10 @@ impl Rng {
     }
     pub fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u32 = weights.iter().sum();
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "below(total) < total, a u32"
+        )]
         let mut x = self.below(total as usize) as u32;
         for (i, &w) in weights.iter().enumerate() {
             if x < w {

@@ -44,6 +44,17 @@ pub fn diff_sides(state: &State, new: &Policy) -> DiffSides {
     DiffSides { old, new, notes }
 }
 
+/// The id of the item at `index` of a role, team or user table built from
+/// a state. A state is at most 64 MiB as a file (1 GiB as a live answer), so
+/// its tables hold far fewer than the 2^32 items these ids count.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a state's tables hold far fewer than 2^32 items"
+)]
+fn table_id(index: usize) -> u32 {
+    index as u32
+}
+
 fn title(name: &str, key: &str) -> Option<String> {
     (name != key).then(|| name.to_string())
 }
@@ -89,7 +100,7 @@ fn deployment_policy(state: &State, new: &Policy, notes: &mut Vec<String>) -> Po
                 }
             }
         }
-        role_ids.insert(key, RoleId(model.roles.len() as u32));
+        role_ids.insert(key, RoleId(table_id(model.roles.len())));
         model.roles.push(Role {
             key: key_shown.to_string(),
             title: title(&role.name, key_shown),
@@ -113,7 +124,7 @@ fn deployment_policy(state: &State, new: &Policy, notes: &mut Vec<String>) -> Po
 
     let mut team_ids: HashMap<&str, TeamId> = HashMap::new();
     for (key, team) in &state.teams {
-        team_ids.insert(key, TeamId(model.teams.len() as u32));
+        team_ids.insert(key, TeamId(table_id(model.teams.len())));
         model.teams.push(Team {
             key: key.clone(),
             title: title(&team.name, key),
@@ -127,7 +138,7 @@ fn deployment_policy(state: &State, new: &Policy, notes: &mut Vec<String>) -> Po
     // Users in email order, each one's teams in key order: team ids follow
     // key order, so both member lists come out sorted as the resolver's are.
     for (email, user) in &state.users {
-        let id = UserId(model.users.len() as u32);
+        let id = UserId(table_id(model.users.len()));
         let mut memberships = Vec::with_capacity(user.teams.len());
         for (team, role) in &user.teams {
             let (Some(&team), Some(&role)) =
@@ -282,7 +293,7 @@ fn auth(
                 let at = model
                     .users
                     .binary_search_by(|x| x.email.as_str().cmp(email));
-                at.ok().map(|i| UserId(i as u32))
+                at.ok().map(|i| UserId(table_id(i)))
             })
             .filter(|&u| {
                 model[u]

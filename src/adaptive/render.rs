@@ -58,18 +58,7 @@ pub fn summary(plan: &Plan) -> String {
 /// escaped: a name holding a line break or a terminal escape cannot forge a
 /// line of the plan, end a Markdown code block or recolour a terminal.
 fn visible(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::escape::text(s).into_owned()
 }
 
 fn operation(out: &mut String, op: &PlannedOperation, indent: &str) {

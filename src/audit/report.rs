@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::escape::text as esc;
+
 /// Every subject who can raise their own access, and how many were checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -55,15 +57,15 @@ pub struct Gain {
 
 impl Step {
     fn describe(&self) -> String {
-        let team = self.team.as_deref().unwrap_or_default();
-        let role = self.role.as_deref().unwrap_or_default();
+        let team = esc(self.team.as_deref().unwrap_or_default());
+        let role = esc(self.role.as_deref().unwrap_or_default());
         match self.action {
             "join_team" => format!("add themselves to team `{team}` as `{role}`"),
             "set_role" => format!("set their own role in team `{team}` to `{role}`"),
             "create_team" => format!("create a team and put themselves in it as `{role}`"),
             "share" => format!(
                 "share {} with team `{team}` as `{role}`, owner",
-                self.resource.as_deref().unwrap_or_default()
+                esc(self.resource.as_deref().unwrap_or_default())
             ),
             _ => "create a role with every permission and take it in the admin team".to_string(),
         }
@@ -76,13 +78,14 @@ impl Report {
         !self.escalations.is_empty()
     }
 
+    /// Text for people; names are escaped ([`crate::escape`]).
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for e in &self.escalations {
             let who = if e.user == "*" {
-                "* (any new login)"
+                "* (any new login)".into()
             } else {
-                &e.user
+                esc(&e.user)
             };
             let n = e.steps.len();
             let _ = if e.reaches_everything {
@@ -100,8 +103,8 @@ impl Report {
                     "  {}. {} (enabled by {} on {})",
                     i + 1,
                     s.describe(),
-                    s.enabled_by.permission,
-                    s.enabled_by.scope
+                    esc(&s.enabled_by.permission),
+                    esc(&s.enabled_by.scope)
                 );
             }
             if !e.gains.is_empty() {
@@ -109,13 +112,13 @@ impl Report {
                 let mut i = 0;
                 while i < e.gains.len() {
                     let scope = &e.gains[i].scope;
-                    let perms: Vec<&str> = e.gains[i..]
+                    let perms: Vec<_> = e.gains[i..]
                         .iter()
                         .take_while(|g| &g.scope == scope)
-                        .map(|g| g.permission.as_str())
+                        .map(|g| esc(&g.permission))
                         .collect();
                     i += perms.len();
-                    let _ = writeln!(out, "    {scope}: {}", perms.join(", "));
+                    let _ = writeln!(out, "    {}: {}", esc(scope), perms.join(", "));
                 }
             }
             out.push('\n');

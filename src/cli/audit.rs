@@ -1,7 +1,7 @@
 //! `audit [--fail-on-escalation] [--user EMAIL]`: who can raise their own
 //! access through actions the policy permits them (formats: text, json).
 
-use super::output::{format, json, load_policy, print, CmdResult, Exit};
+use super::output::{format, json, load_policy, note, print, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::compile::Subject;
 
@@ -16,9 +16,11 @@ pub fn run(cli: &Cli, fail_on_escalation: bool, user: Option<&str>) -> CmdResult
             let name = match subject {
                 Subject::NewLogin if email != "*" => {
                     if fmt == Format::Text {
-                        eprintln!("note: `{email}` is declared nowhere: audited as a new login");
+                        note(format_args!(
+                            "`{email}` is declared nowhere: audited as a new login"
+                        ));
                     }
-                    email.to_lowercase()
+                    crate::resolve::fold_email(email)
                 }
                 _ => subject.label(model).to_string(),
             };

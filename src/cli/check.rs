@@ -4,7 +4,8 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::output::{
-    self, format, load_policy, load_sources, print, print_diagnostics, CmdResult, Exit,
+    self, format, load_policy, load_sources, print, print_diagnostics, say, warning, CmdResult,
+    Exit,
 };
 use super::{Cli, Format};
 use crate::diagnostics::{self, Severity};
@@ -47,11 +48,11 @@ pub fn validate(cli: &Cli, deny_warnings: bool) -> CmdResult {
             None => format!("{files} file(s)"),
         };
         let verdict = if errors { "invalid" } else { "valid" };
-        eprintln!(
+        say(format_args!(
             "{}: {verdict}: {what}; {}",
             cli.policy.display(),
             diagnostics::summary(&checked.diagnostics)
-        );
+        ));
     }
     Ok(if errors || (deny_warnings && warnings) {
         Exit::Failure
@@ -86,10 +87,9 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
             if let Some(c) = &report.coverage {
                 let lcov = testing::lcov::render(c);
                 for file in &lcov.skipped {
-                    eprintln!(
-                        "warning: `{}` is left out of the LCOV report: LCOV cannot name a file with a line break",
-                        file.escape_debug()
-                    );
+                    warning(format_args!("`{}` is left out of the LCOV report: LCOV cannot name a file with a line break",
+                        crate::escape::text(file)
+                    ));
                 }
                 print(&lcov.text);
             }
@@ -97,14 +97,17 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
         _ => print(&report.to_text()),
     }
     if matches!(fmt, Format::Junit | Format::Lcov) {
-        eprintln!("{} passed, {} failed", report.passed, report.failed);
+        say(format_args!(
+            "{} passed, {} failed",
+            report.passed, report.failed
+        ));
     }
     let below = match (coverage_min, &report.coverage) {
         (Some(min), Some(c)) if c.percent < min => {
-            eprintln!(
+            say(format_args!(
                 "error: coverage {:.1}% is below the required {min:.1}%",
                 c.percent
-            );
+            ));
             true
         }
         _ => false,
@@ -114,6 +117,20 @@ pub fn test(cli: &Cli, coverage: bool, coverage_min: Option<f64>) -> CmdResult {
     } else {
         Exit::Failure
     })
+}
+
+/// `--coverage-min`: a percentage from 0 to 100. `NaN` compares false with
+/// everything, so it would turn the gate off; `150` could never be met.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let pct: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number; give a percentage from 0 to 100"))?;
+    if (0.0..=100.0).contains(&pct) {
+        Ok(pct)
+    } else {
+        Err(format!("`{text}` is not a percentage from 0 to 100"))
+    }
 }
 
 pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {

@@ -5,7 +5,7 @@
 use globset::Glob;
 
 use super::output::{
-    format, json, policy_from_sources, print, until_exit, usage_error, CmdResult, Exit,
+    format, json, note, policy_from_sources, print, say, until_exit, usage_error, CmdResult, Exit,
 };
 use super::{Cli, Format};
 use crate::adaptive::as_policy;
@@ -66,8 +66,8 @@ fn adaptive(
         return Ok(Exit::Failure);
     };
     let sides = until_exit(as_policy::diff_sides(state, &new_policy));
-    for note in &sides.notes {
-        eprintln!("note: {note}");
+    for text in &sides.notes {
+        note(text);
     }
     let d = diff::diff(&sides.old, sides.new.as_ref().unwrap_or(&new_policy));
     report(&d, fmt, glob, fail_on_grant)
@@ -88,14 +88,14 @@ fn report(
     if let Some(glob) = glob {
         let hits = diff::matching(&d.granted, glob);
         if let Some(first) = hits.first() {
-            eprintln!(
+            say(format_args!(
                 "error: {} granted row(s) match `--fail-on-grant {}`, e.g. {} {} on {}",
                 hits.len(),
                 fail_on_grant.unwrap_or_default(),
                 first.user,
                 first.permission,
                 first.scope
-            );
+            ));
             return Ok(Exit::Failure);
         }
     }
@@ -111,7 +111,9 @@ fn check(cli: &Cli, side: &str, spec: &str, sources: crate::source::Sources) -> 
     match policy_from_sources(cli, sources) {
         Ok(p) => Some(p),
         Err(_) => {
-            eprintln!("error: the {side} policy (`{spec}`) has errors");
+            say(format_args!(
+                "error: the {side} policy (`{spec}`) has errors"
+            ));
             None
         }
     }

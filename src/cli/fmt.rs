@@ -1,6 +1,8 @@
 //! `rolegraph fmt [--check]`: rewrite policy files in the canonical layout.
 
-use super::output::{format, load_sources, print, print_diagnostics, usage_error, CmdResult, Exit};
+use super::output::{
+    format, load_sources, print, print_diagnostics, say, usage_error, CmdResult, Exit,
+};
 use super::{Cli, Format};
 use crate::diagnostics;
 use crate::fmt::{format_policy, replace_file};
@@ -27,10 +29,9 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
                         }
                         _ => {
                             linked += 1;
-                            eprintln!(
-                                "error: `{}` is reached through a symbolic link; not formatted (format the file it points to)",
+                            say(format_args!("error: `{}` is reached through a symbolic link; not formatted (format the file it points to)",
                                 file.name
-                            );
+                            ));
                             continue;
                         }
                     }
@@ -42,7 +43,10 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
                 unparsed += 1;
                 if fmt == Format::Text {
                     print_diagnostics(&[diag], &sources, Format::Text);
-                    eprintln!("error: `{}` does not parse; not formatted", file.name);
+                    say(format_args!(
+                        "error: `{}` does not parse; not formatted",
+                        file.name
+                    ));
                 } else {
                     refused.push(diag);
                 }
@@ -60,16 +64,16 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
         let verb = if check { "would reformat" } else { "formatted" };
         for name in &changed {
             if check {
-                print(&format!("{name}\n"));
+                print(&format!("{}\n", crate::escape::text(name)));
             } else {
-                eprintln!("{verb} {name}");
+                say(format_args!("{verb} {name}"));
             }
         }
         if check && !changed.is_empty() {
-            eprintln!(
+            say(format_args!(
                 "{} file(s) would be reformatted; run `rolegraph fmt`",
                 changed.len()
-            );
+            ));
         }
     }
     if unparsed > 0 || linked > 0 || (check && !changed.is_empty()) {

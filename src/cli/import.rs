@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::output::{format, json, print, print_diagnostics, usage_error, CmdResult, Exit};
+use super::output::{
+    format, json, note, print, print_diagnostics, say, usage_error, warning, CmdResult, Exit,
+};
 use super::write::write_atomic;
 use super::{Cli, Format};
 use crate::diagnostics::{self, Diagnostic};
@@ -12,32 +14,60 @@ use crate::resolve;
 use crate::source::Sources;
 use crate::Policy;
 
+/// A values file larger than this is refused: charts' are kilobytes, and
+/// `/dev/zero` or a pipe that never ends must not be read until memory runs out.
+const MAX_VALUES_BYTES: u64 = 16 * 1024 * 1024;
+
+fn read_values(path: &std::path::Path) -> Result<String, Exit> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| usage_error(format!("cannot read `{}`: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_VALUES_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_VALUES_BYTES {
+        return Err(usage_error(format!(
+            "`{}` is larger than {} MiB; a values file is not",
+            path.display(),
+            MAX_VALUES_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        usage_error(format!(
+            "`{}` is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 pub fn helm(cli: &Cli, values: &std::path::Path) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let yaml = std::fs::read_to_string(values)
-        .map_err(|e| usage_error(format!("cannot read `{}`: {e}", values.display())))?;
+    let yaml = read_values(values)?;
     let mut auth =
         helm::parse(&yaml).map_err(|e| usage_error(format!("`{}`: {e}", values.display())))?;
     for key in &auth.ignored {
-        eprintln!("note: ignoring `auth.{key}`: rolegraph does not model it");
+        note(format_args!(
+            "ignoring `auth.{key}`: rolegraph does not model it"
+        ));
     }
     // Names are checked against the policy when there is one that loads.
     if cli.policy.exists() {
         match Policy::load(&cli.policy) {
             Ok(policy) => auth.resolve(&policy.model),
-            Err(e) => eprintln!(
-                "note: the policy at `{}` did not load ({e}); names are printed as written",
+            Err(e) => note(format_args!(
+                "the policy at `{}` did not load ({e}); names are printed as written",
                 cli.policy.display()
-            ),
+            )),
         }
     }
-    for note in &auth.notes {
-        let level = if note.starts_with("unknown") {
-            "warning"
+    for text in &auth.notes {
+        if text.starts_with("unknown") {
+            warning(text);
         } else {
-            "note"
-        };
-        eprintln!("{level}: {note}");
+            note(text);
+        }
     }
     print(&match fmt {
         Format::Json => json(&auth),
@@ -63,7 +93,9 @@ pub fn adaptive(
             let auth = helm::parse(&yaml)
                 .map_err(|e| usage_error(format!("`{}`: {e}", values.display())))?;
             for key in &auth.ignored {
-                eprintln!("note: ignoring `auth.{key}`: rolegraph does not model it");
+                note(format_args!(
+                    "ignoring `auth.{key}`: rolegraph does not model it"
+                ));
             }
             Some(auth)
         }
@@ -90,15 +122,15 @@ pub fn adaptive(
                     .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
                 sources.add(path.display().to_string(), text);
             }
-            eprintln!(
+            say(format_args!(
                 "wrote {} policy files to `{}`",
                 imported.files.len(),
                 dir.display()
-            );
+            ));
         }
     }
-    for note in &imported.notes {
-        eprintln!("note: {note}");
+    for text in &imported.notes {
+        note(text);
     }
     // Checked after writing: a deployment may hold what a policy may not (a
     // project without an owner share), and the files show where.
@@ -111,17 +143,16 @@ pub fn adaptive(
         .collect();
     if !errors.is_empty() {
         print_diagnostics(&errors, &checked.sources, Format::Text);
-        eprintln!(
-            "error: the imported policy does not validate ({}): fix the files (or the deployment), then run `rolegraph validate`",
+        say(format_args!("error: the imported policy does not validate ({}): fix the files (or the deployment), then run `rolegraph validate`",
             diagnostics::summary(&errors)
-        );
+        ));
         return Ok(Exit::Failure);
     }
     let warnings = checked.diagnostics.len();
     if warnings > 0 {
-        eprintln!(
-            "note: the imported policy has {warnings} warning(s): `rolegraph validate` shows them"
-        );
+        note(format_args!(
+            "the imported policy has {warnings} warning(s): `rolegraph validate` shows them"
+        ));
     }
     Ok(Exit::Success)
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::output::{usage_error, CmdResult, Exit};
+use super::output::{say, usage_error, CmdResult, Exit};
 
 /// The files of the starter, as (relative path, contents).
 pub const STARTER: &[(&str, &str)] = &[
@@ -51,11 +51,11 @@ pub fn run(dir: &Path) -> CmdResult {
         }
         std::fs::write(&path, text).map_err(io)?;
     }
-    eprintln!(
+    say(format_args!(
         "wrote {} files to `{}`; try `rolegraph --policy {} test`",
         STARTER.len(),
         dir.display(),
         dir.display()
-    );
+    ));
     Ok(Exit::Success)
 }

@@ -2,6 +2,10 @@
 //! print. Exit codes (SPEC §4): 0 success or allow; 1 policy errors, failed
 //! tests or invariants, or a deny; 2 usage or I/O errors.
 
+// Everything the CLI shows goes through `output` (escaped, write errors
+// noticed): no other module prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod audit;
 mod check;
 mod completions;
@@ -23,6 +27,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::escape;
 
 pub use output::Exit;
 
@@ -85,8 +91,9 @@ pub enum Command {
         /// Report roles, grants, memberships and shares no test exercised.
         #[arg(long)]
         coverage: bool,
-        /// Fail when overall coverage is below this percentage (implies --coverage).
-        #[arg(long, value_name = "PCT")]
+        /// Fail when overall coverage is below this percentage, 0 to 100
+        /// (implies --coverage).
+        #[arg(long, value_name = "PCT", value_parser = check::parse_percent)]
         coverage_min: Option<f64>,
     },
     /// Write the compiled matrix (formats: json, the default, and lines).
@@ -235,12 +242,38 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            print_clap_error(&e);
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let exit = run(&cli);
     ExitCode::from(exit.code())
+}
+
+/// clap's message (or `--help`), which may quote an argument as given. When
+/// an argument holds a control character, the arguments are escaped and
+/// parsed again, so the message quotes them escaped and keeps its layout.
+fn print_clap_error(e: &clap::Error) {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !args.iter().any(|a| a.chars().any(escape::is_unsafe)) {
+        let _ = e.print();
+        return;
+    }
+    let escaped = args.iter().map(|a| escape::text(a).into_owned());
+    let shown = match Cli::try_parse_from(escaped) {
+        Err(again) => again.render().to_string(),
+        Ok(_) => escape::text(&e.render().to_string()).into_owned(),
+    };
+    if e.use_stderr() {
+        #[expect(clippy::print_stderr, reason = "clap's own error, already escaped")]
+        {
+            eprint!("{}", escape::terminal(&shown));
+        }
+    } else {
+        output::print(&shown);
+    }
 }
 
 pub fn run(cli: &Cli) -> Exit {
@@ -315,5 +348,5 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Man => completions::man(),
         Command::Serve(args) => serve::run(cli, args),
     };
-    result.unwrap_or_else(|exit| exit)
+    output::finish(result.unwrap_or_else(|exit| exit))
 }

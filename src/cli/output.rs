@@ -1,9 +1,18 @@
 //! Exit codes, printing, and loading the policy for a command.
+//!
+//! Everything a command prints goes through [`print`] (standard output) and
+//! [`usage_error`], [`note`], [`warning`] and [`say`] (standard error). They
+//! are the choke point for two promises: names from policies, bundles and
+//! queries cannot drive the terminal ([`escape`]), and output that could not
+//! be written is an error (exit 2), not a success with half a report.
 
+use std::fmt::Display;
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
 use super::{Cli, Format};
 use crate::diagnostics::{self, Diagnostic};
+use crate::escape;
 use crate::source::Sources;
 use crate::{Policy, PolicyError};
 
@@ -29,16 +38,73 @@ impl Exit {
 
 pub type CmdResult = Result<Exit, Exit>;
 
-/// Writes to standard output; a closed pipe (`| head`) is not an error.
+/// What became of standard output so far.
+#[derive(Debug)]
+enum Stdout {
+    Open,
+    /// The reader went away (`| head`): not an error, and nothing more is
+    /// written.
+    Closed,
+    /// A write failed (a full disk, `/dev/full`, an I/O error): the command
+    /// ends with exit 2 ([`finish`]).
+    Failed(std::io::Error),
+}
+
+static STDOUT: Mutex<Stdout> = Mutex::new(Stdout::Open);
+
+/// Writes a report to standard output, every control character in it but
+/// its own newlines and tabs escaped. A closed pipe is not an error; any
+/// other failure to write is remembered, and [`finish`] turns it into exit 2.
 pub fn print(text: &str) {
+    let mut state = STDOUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !matches!(*state, Stdout::Open) {
+        return;
+    }
+    let text = escape::terminal(text);
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => *state = Stdout::Closed,
+        Err(e) => *state = Stdout::Failed(e),
+    }
+}
+
+/// The command's exit status, or exit 2 when standard output could not be
+/// written: a report cut short must not pass for a complete one (a CI step
+/// that reads `who`'s output from a full disk would see fewer users).
+pub fn finish(exit: Exit) -> Exit {
+    let mut state = STDOUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _ = std::io::stdout().lock().flush();
+    match std::mem::replace(&mut *state, Stdout::Open) {
+        Stdout::Failed(e) => usage_error(format!("cannot write to standard output: {e}")),
+        Stdout::Open | Stdout::Closed => exit,
+    }
+}
+
+/// One line on standard error, escaped as a whole: a message is one line,
+/// and the names in it cannot start another or drive the terminal.
+#[expect(clippy::print_stderr, reason = "the CLI's one writer of messages")]
+pub fn say(message: impl Display) {
+    eprintln!("{}", escape::text(&message.to_string()));
+}
+
+/// `note: …` on standard error.
+pub fn note(message: impl Display) {
+    say(format_args!("note: {message}"));
+}
+
+/// `warning: …` on standard error.
+pub fn warning(message: impl Display) {
+    say(format_args!("warning: {message}"));
 }
 
 /// A usage or I/O error: `error: …` on stderr, exit 2.
-pub fn usage_error(message: impl std::fmt::Display) -> Exit {
-    eprintln!("error: {message}");
+pub fn usage_error(message: impl Display) -> Exit {
+    say(format_args!("error: {message}"));
     Exit::Usage
 }
 
@@ -62,6 +128,10 @@ pub fn format(cli: &Cli, accepted: &[Format], default: Format) -> Result<Format,
 
 /// Prints diagnostics in the chosen format: text to stderr, the machine
 /// formats to stdout.
+#[expect(
+    clippy::print_stderr,
+    reason = "the CLI's one writer of text diagnostics"
+)]
 pub fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, format: Format) {
     match format {
         Format::Json => print(&diagnostics::render_json(diags, sources)),
@@ -115,10 +185,10 @@ fn checked(cli: &Cli, loaded: Result<Policy, PolicyError>) -> Result<Policy, Exi
             let errors: Vec<Diagnostic> =
                 diagnostics.into_iter().filter(|d| d.is_error()).collect();
             print_diagnostics(&errors, &sources, fmt);
-            eprintln!(
+            say(format_args!(
                 "error: the policy has errors ({}); run `rolegraph validate`",
                 diagnostics::summary(&errors)
-            );
+            ));
             Err(Exit::Failure)
         }
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::output::{format, load_policy, print, until_exit, usage_error, CmdResult, Exit};
+use super::output::{format, load_policy, print, say, until_exit, usage_error, CmdResult, Exit};
 use super::write::write_atomic;
 use super::{Cli, Format};
 use crate::adaptive::state::StateError;
@@ -91,12 +91,11 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> CmdResult {
         Ok(plan) => until_exit(plan),
         Err(PlanError::UnknownPermissions(missing)) => {
             for m in &missing {
-                eprintln!("error: {m}");
+                say(format_args!("error: {m}"));
             }
-            eprintln!(
-                "error: the plan stopped before any operation: {} permission(s) of the policy's roles are unknown to the deployment",
+            say(format_args!("error: the plan stopped before any operation: {} permission(s) of the policy's roles are unknown to the deployment",
                 missing.len()
-            );
+            ));
             return Ok(Exit::Failure);
         }
     };
@@ -110,11 +109,10 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> CmdResult {
         _ => render::to_text(plan),
     });
     if args.fail_on_drift && plan.has_drift() {
-        eprintln!(
-            "error: the deployment has drifted from the policy ({} operation(s), {} manual step(s))",
+        say(format_args!("error: the deployment has drifted from the policy ({} operation(s), {} manual step(s))",
             plan.operations.len(),
             plan.manual.len()
-        );
+        ));
         return Ok(Exit::Failure);
     }
     Ok(Exit::Success)

@@ -5,15 +5,15 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::output::{format, print, usage_error, CmdResult, Exit};
+use super::output::{format, print, say, usage_error, warning, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::adaptive::client::Connection;
 
 pub fn run(cli: &Cli, url: Option<&str>, output: Option<&Path>) -> CmdResult {
     format(cli, &[Format::Json], Format::Json)?;
     let connection = Connection::from_env(url).map_err(usage_error)?;
-    if let Some(warning) = connection.insecure_warning() {
-        eprintln!("warning: {warning}");
+    if let Some(text) = connection.insecure_warning() {
+        warning(text);
     }
     let live = connection.read().map_err(usage_error)?;
     let bytes = live.state.to_json();
@@ -23,14 +23,14 @@ pub fn run(cli: &Cli, url: Option<&str>, output: Option<&Path>) -> CmdResult {
         None => print(&String::from_utf8_lossy(&bytes)),
     }
     let s = &live.state;
-    eprintln!(
+    say(format_args!(
         "read {} roles, {} teams, {} users and {} projects from `{}`",
         s.roles.len(),
         s.teams.len(),
         s.users.len(),
         s.projects.len(),
         connection.url()
-    );
+    ));
     Ok(Exit::Success)
 }
 

@@ -2,11 +2,11 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
-use super::output::{format, load_policy, print, usage_error, CmdResult, Exit};
+use super::output::{format, load_policy, note, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::eval::batch::{answer_lines, decision_line, read_line, Line};
-use crate::eval::{Decision, Query};
-use crate::resolve::Scope;
+use crate::eval::{who_text, Decision, Query};
+use crate::resolve::{fold_email, Scope};
 use crate::Policy;
 
 fn decision_exit(allowed: bool) -> Exit {
@@ -35,6 +35,20 @@ fn resolve(cli: &Cli, asked: &Question) -> Result<(&'static Policy, Query), Exit
     Ok((policy, q))
 }
 
+/// On stderr: the user is declared nowhere, so the answer is a new
+/// login's, and the declared email a typo away, if any (`carol@acme.con`).
+fn new_login_note(policy: &Policy, user: &str, how: &str) {
+    let shown = fold_email(user);
+    match policy.similar_user(user) {
+        Some(declared) => note(format_args!(
+            "`{shown}` is declared nowhere: {how} as a new login; did you mean `{declared}`?"
+        )),
+        None => note(format_args!(
+            "`{shown}` is declared nowhere: {how} as a new login"
+        )),
+    }
+}
+
 pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
     let (policy, q) = resolve(cli, asked)?;
@@ -44,10 +58,7 @@ pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
         Format::Json => print(decision_line(allowed, new_login)),
         _ => {
             if new_login {
-                eprintln!(
-                    "note: `{}` is declared nowhere: evaluated as a new login",
-                    asked.user.to_lowercase()
-                );
+                new_login_note(policy, asked.user, "evaluated");
             }
             print(if allowed { "allow\n" } else { "deny\n" });
         }
@@ -180,7 +191,12 @@ pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
     let e = policy.explain(&q, asked.user);
     match fmt {
         Format::Json => print(&crate::eval::json::explain(&e)),
-        _ => print(&e.to_text()),
+        _ => {
+            if q.subject == crate::compile::Subject::NewLogin {
+                new_login_note(policy, asked.user, "explained");
+            }
+            print(&e.to_text())
+        }
     }
     Ok(decision_exit(e.decision == Decision::Allow))
 }
@@ -197,30 +213,7 @@ pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
     let users = policy.who(perm, scope);
     match fmt {
         Format::Json => print(&crate::eval::json::who(&users)),
-        _ => {
-            let mut out = String::new();
-            if users.is_empty() {
-                out.push_str(&format!(
-                    "nobody holds {permission} on {}\n",
-                    m.scope_name(scope)
-                ));
-            }
-            for entry in &users {
-                let via: Vec<String> = entry
-                    .via
-                    .iter()
-                    .map(|v| match &v.share_role {
-                        Some(s) => format!("{} as {} (shared as {s})", v.team, v.role),
-                        None if v.through == "global" => {
-                            format!("{} as {} (global)", v.team, v.role)
-                        }
-                        None => format!("{} as {}", v.team, v.role),
-                    })
-                    .collect();
-                out.push_str(&format!("{}\tvia {}\n", entry.user, via.join("; ")));
-            }
-            print(&out);
-        }
+        _ => print(&who_text(&users, permission, &m.scope_name(scope))),
     }
     Ok(Exit::Success)
 }
@@ -231,25 +224,7 @@ pub fn what(cli: &Cli, user: &str) -> CmdResult {
     let w = policy.what(user);
     match fmt {
         Format::Json => print(&crate::eval::json::what(&w)),
-        _ => {
-            let mut out = String::new();
-            if w.new_login {
-                out.push_str(&format!(
-                    "note: `{}` is declared nowhere: shown as a new login\n",
-                    w.user
-                ));
-            }
-            if w.scopes.is_empty() {
-                out.push_str(&format!("{} can do nothing\n", w.user));
-            }
-            for s in &w.scopes {
-                out.push_str(&format!("{}\n", s.scope));
-                for p in &s.permissions {
-                    out.push_str(&format!("  {p}\n"));
-                }
-            }
-            print(&out);
-        }
+        _ => print(&w.to_text()),
     }
     Ok(Exit::Success)
 }

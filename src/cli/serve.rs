@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::output::{usage_error, CmdResult, Exit};
+use super::output::{say, usage_error, CmdResult, Exit};
 use super::Cli;
 use crate::serve::{self, Options, ServeError};
 
@@ -71,10 +71,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> CmdResult {
         Ok(()) => Ok(Exit::Success),
         Err(ServeError::Policy(failure)) => {
             if let Some(report) = &failure.report {
-                eprint!("{report}");
+                for line in report.lines() {
+                    say(line);
+                }
             }
             if failure.invalid {
-                eprintln!("error: {}; run `rolegraph validate`", failure.message);
+                say(format_args!(
+                    "error: {}; run `rolegraph validate`",
+                    failure.message
+                ));
                 Err(Exit::Failure)
             } else {
                 Err(usage_error(failure.message))

@@ -69,7 +69,7 @@ pub struct TeamShare {
 /// Compressed rows: `entries[start[i]..start[i + 1]]` belong to item `i`.
 #[derive(Clone, Debug, Default)]
 pub struct Csr<T> {
-    start: Vec<u32>,
+    start: Vec<usize>,
     entries: Vec<T>,
 }
 
@@ -81,7 +81,7 @@ impl<T> Csr<T> {
         };
         for group in groups {
             csr.entries.extend(group);
-            csr.start.push(csr.entries.len() as u32);
+            csr.start.push(csr.entries.len());
         }
         csr
     }
@@ -89,7 +89,7 @@ impl<T> Csr<T> {
     #[inline]
     pub fn get(&self, i: usize) -> &[T] {
         match (self.start.get(i), self.start.get(i + 1)) {
-            (Some(&a), Some(&b)) => &self.entries[a as usize..b as usize],
+            (Some(&a), Some(&b)) => &self.entries[a..b],
             _ => &[],
         }
     }

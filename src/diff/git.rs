@@ -476,7 +476,7 @@ fn read_replies(
                 size,
             });
         }
-        let mut bytes = Vec::with_capacity(size as usize + 1);
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
         (&mut reader)
             .take(size + 1)
             .read_to_end(&mut bytes)

@@ -1,9 +1,17 @@
 //! A [`Diff`] as text for a terminal, and as Markdown for a pull-request
 //! comment. (JSON is the `Diff` serialized.)
+//!
+//! Every name comes from a policy someone proposes, so neither form lets one
+//! change what the reader sees: text escapes control characters in each
+//! field ([`esc`]), so an email cannot redraw the summary line, and
+//! Markdown puts each name in a code span no backtick can close
+//! ([`code_span`]), so an email cannot turn into a link, an image, an
+//! HTML comment that hides the rows below it, or a mention.
 
 use std::fmt::Write;
 
 use super::{Change, Diff, RowChange};
+use crate::escape::{code_span, text as esc};
 use crate::eval::Via;
 
 /// Rows in a Markdown table before the rest is left out: a GitHub comment
@@ -23,35 +31,44 @@ pub fn summary(diff: &Diff) -> String {
     )
 }
 
-/// One way a row is held, in words: `ml-team as power_user, shared as admin`.
-pub fn via_text(via: &Via) -> String {
+/// One way a row is held, in words: `ml-team as power_user, shared as admin`,
+/// each name passed through `name` (escaped for text, a code span for
+/// Markdown).
+fn via_words(via: &Via, name: impl Fn(&str) -> String) -> String {
+    let (team, role) = (name(&via.team), name(&via.role));
     match (via.through, &via.share_role) {
-        ("global", _) => format!("{} as {} (global)", via.team, via.role),
-        (_, Some(share)) => format!("{} as {}, shared as {share}", via.team, via.role),
-        _ => format!("{} as {}", via.team, via.role),
+        ("global", _) => format!("{team} as {role} (global)"),
+        (_, Some(share)) => format!("{team} as {role}, shared as {}", name(share)),
+        _ => format!("{team} as {role}"),
     }
 }
 
-fn vias_text(row: &RowChange) -> String {
-    let v: Vec<String> = row.via.iter().map(via_text).collect();
+fn vias_with(row: &RowChange, name: impl Fn(&str) -> String + Copy) -> String {
+    let v: Vec<String> = row.via.iter().map(|via| via_words(via, name)).collect();
     v.join("; ")
 }
 
-/// A change in words, without its item and name.
-pub fn change_text(c: &Change) -> String {
+/// A change in words, without its item and name, each value passed through
+/// `value`.
+fn change_words(c: &Change, value: impl Fn(&str) -> String) -> String {
     let mut parts = Vec::new();
     match (&c.old, &c.new) {
-        (Some(o), Some(n)) => parts.push(format!("{o} -> {n}")),
-        (None, Some(n)) => parts.push(n.clone()),
-        (Some(o), None) => parts.push(o.clone()),
+        (Some(o), Some(n)) => parts.push(format!("{} -> {}", value(o), value(n))),
+        (None, Some(n)) => parts.push(value(n)),
+        (Some(o), None) => parts.push(value(o)),
         (None, None) => {}
     }
-    let mut names: Vec<String> = c.added.iter().map(|a| format!("+{a}")).collect();
-    names.extend(c.removed.iter().map(|r| format!("-{r}")));
+    let mut names: Vec<String> = c.added.iter().map(|a| format!("+{}", value(a))).collect();
+    names.extend(c.removed.iter().map(|r| format!("-{}", value(r))));
     if !names.is_empty() {
         parts.push(names.join(" "));
     }
     parts.join("; ")
+}
+
+/// A change in words, without its item and name, for a terminal.
+fn change_text(c: &Change) -> String {
+    change_words(c, |s| esc(s).into_owned())
 }
 
 fn sign(change: &str) -> char {
@@ -60,6 +77,11 @@ fn sign(change: &str) -> char {
         "removed" => '-',
         _ => '~',
     }
+}
+
+/// Width in characters, which is what `{:w$}` pads to.
+fn width(s: &str) -> usize {
+    s.chars().count()
 }
 
 /// Plain text: the summary, the rows with their paths, then the definitions.
@@ -74,17 +96,17 @@ pub fn to_text(diff: &Diff) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{title}:");
-        let user_w = rows.iter().map(|r| r.user.len()).max().unwrap_or(0);
-        let perm_w = rows.iter().map(|r| r.permission.len()).max().unwrap_or(0);
-        let scope_w = rows.iter().map(|r| r.scope.len()).max().unwrap_or(0);
-        for r in rows.iter() {
+        let shown: Vec<[String; 3]> = rows
+            .iter()
+            .map(|r| [&r.user, &r.permission, &r.scope].map(|s| esc(s).into_owned()))
+            .collect();
+        let w = |i: usize| shown.iter().map(|r| width(&r[i])).max().unwrap_or(0);
+        let (user_w, perm_w, scope_w) = (w(0), w(1), w(2));
+        for (r, [user, permission, scope]) in rows.iter().zip(&shown) {
             let _ = writeln!(
                 out,
-                "{mark} {:user_w$}  {:perm_w$}  {:scope_w$}  via {}",
-                r.user,
-                r.permission,
-                r.scope,
-                vias_text(r)
+                "{mark} {user:user_w$}  {permission:perm_w$}  {scope:scope_w$}  via {}",
+                vias_with(r, |s| esc(s).into_owned())
             );
         }
     }
@@ -98,17 +120,12 @@ pub fn to_text(diff: &Diff) -> String {
                 "{} {} {} ({}){sep}{text}",
                 sign(c.change),
                 c.item,
-                c.name,
+                esc(&c.name),
                 c.change
             );
         }
     }
     out
-}
-
-/// Escapes a table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn fold(out: &mut String, title: &str, count: usize, body: &str) {
@@ -127,11 +144,11 @@ fn rows_table(rows: &[RowChange]) -> String {
     for r in rows.iter().take(MARKDOWN_MAX_ROWS) {
         let _ = writeln!(
             t,
-            "| `{}` | `{}` | `{}` | {} |",
-            cell(&r.user),
-            cell(&r.permission),
-            cell(&r.scope),
-            cell(&vias_text(r))
+            "| {} | {} | {} | {} |",
+            code_span(&r.user),
+            code_span(&r.permission),
+            code_span(&r.scope),
+            vias_with(r, code_span)
         );
     }
     if rows.len() > MARKDOWN_MAX_ROWS {
@@ -145,7 +162,7 @@ fn rows_table(rows: &[RowChange]) -> String {
 }
 
 /// Markdown for a pull-request comment: the summary line first, then tables,
-/// long ones folded.
+/// long ones folded. Every name and definition is in a code span.
 pub fn to_markdown(diff: &Diff) -> String {
     let mut out = String::new();
     let _ = write!(out, "**rolegraph diff**: {}\n\n", summary(diff));
@@ -174,11 +191,11 @@ pub fn to_markdown(diff: &Diff) -> String {
         for c in diff.changes.iter().take(MARKDOWN_MAX_ROWS) {
             let _ = writeln!(
                 t,
-                "| {} | `{}` | {} | {} |",
+                "| {} | {} | {} | {} |",
                 c.item,
-                cell(&c.name),
+                code_span(&c.name),
                 c.change,
-                cell(&change_text(c))
+                change_words(c, code_span)
             );
         }
         if diff.changes.len() > MARKDOWN_MAX_ROWS {

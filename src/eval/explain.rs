@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::Query;
 use crate::compile::{Matrix, Subject};
-use crate::resolve::{MemberSource, Model, PermId, RoleId, Scope, TeamId};
+use crate::escape::text as esc;
+use crate::resolve::{fold_email, MemberSource, Model, PermId, RoleId, Scope, TeamId};
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -312,7 +313,7 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
             if d.is_none() {
                 reasons.push(format!(
                     "`{}` is declared nowhere, and `auth` sets no `default_team`/`default_role`: a new login is denied everything",
-                    user.to_lowercase()
+                    fold_email(user)
                 ));
             }
             Some(NewLogin {
@@ -377,7 +378,7 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
             reasons.push(format!(
                 "`{}` also needs membership of the target team, and `{}` is not a member of `{}`",
                 p.name,
-                user.to_lowercase(),
+                fold_email(user),
                 model[team].key
             ));
         }
@@ -411,7 +412,7 @@ pub fn explain(model: &Model, matrix: &Matrix, q: &Query, user: &str) -> Explana
     }
     Explanation {
         decision,
-        user: user.to_lowercase(),
+        user: fold_email(user),
         permission: p.name.clone(),
         scope: model.scope_name(q.scope),
         to: q.to.map(|t| format!("team/{}", model[t].key)),
@@ -427,15 +428,15 @@ fn chain_text(chain: &[Link]) -> String {
     let mut parts = Vec::new();
     for (i, link) in chain.iter().enumerate() {
         let mut s = if i == 0 {
-            format!("`{}`", link.role)
+            format!("`{}`", esc(&link.role))
         } else {
-            format!("includes `{}`", link.role)
+            format!("includes `{}`", esc(&link.role))
         };
         if let Some(at) = &link.included_at {
-            s.push_str(&format!(" ({at})"));
+            s.push_str(&format!(" ({})", esc(at)));
         }
         if let (Some(grant), Some(at)) = (&link.grant, &link.granted_at) {
-            s.push_str(&format!(", which grants `{grant}` ({at})"));
+            s.push_str(&format!(", which grants `{}` ({})", esc(grant), esc(at)));
         }
         parts.push(s);
     }
@@ -443,35 +444,35 @@ fn chain_text(chain: &[Link]) -> String {
 }
 
 impl Explanation {
-    /// Text for people.
+    /// Text for people. Every name, path and reason is escaped
+    /// ([`crate::escape`]): a policy, a bundle or a question cannot put a
+    /// control character on the reader's terminal, or a line of its own.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let verdict = match self.decision {
             Decision::Allow => "ALLOW",
             Decision::Deny => "DENY",
         };
-        out.push_str(&format!(
-            "{verdict}: {} {} on {}",
-            self.user, self.permission, self.scope
-        ));
+        let (user, permission, scope) = (esc(&self.user), esc(&self.permission), esc(&self.scope));
+        out.push_str(&format!("{verdict}: {user} {permission} on {scope}"));
         if let Some(to) = &self.to {
-            out.push_str(&format!(" to {to}"));
+            out.push_str(&format!(" to {}", esc(to)));
         }
         out.push('\n');
         if let Some(n) = &self.new_login {
             match (&n.default_team, &n.default_role) {
                 (Some(t), Some(r)) => out.push_str(&format!(
-                    "  note: `{}` is declared nowhere: evaluated as a new login, a member of `{t}` with role `{r}` (auth defaults)\n",
-                    self.user
+                    "  note: `{user}` is declared nowhere: evaluated as a new login, a member of `{}` with role `{}` (auth defaults)\n",
+                    esc(t),
+                    esc(r)
                 )),
                 _ => out.push_str(&format!(
-                    "  note: `{}` is declared nowhere: evaluated as a new login, and no defaults are set\n",
-                    self.user
+                    "  note: `{user}` is declared nowhere: evaluated as a new login, and no defaults are set\n"
                 )),
             }
         }
         for reason in &self.reasons {
-            out.push_str(&format!("  - {reason}\n"));
+            out.push_str(&format!("  - {}\n", esc(reason)));
         }
         let heading = match self.decision {
             Decision::Allow => "granted",
@@ -484,16 +485,18 @@ impl Explanation {
                 (true, Decision::Allow) => "granted",
                 (false, _) => heading,
             };
+            let team = esc(&path.team);
             let through = match path.through {
-                Through::Membership => format!("membership of team `{}`", path.team),
-                Through::Share => format!("share with team `{}`", path.team),
-                Through::Global => format!("global, through the admin team `{}`", path.team),
+                Through::Membership => format!("membership of team `{team}`"),
+                Through::Share => format!("share with team `{team}`"),
+                Through::Global => format!("global, through the admin team `{team}`"),
             };
             out.push_str(&format!("  path {}: {through} — {status}\n", i + 1));
             if let (Some(role), Some(at)) = (&path.role, &path.membership_at) {
                 out.push_str(&format!(
-                    "    member of `{}` as `{role}` ({at})\n",
-                    path.team
+                    "    member of `{team}` as `{}` ({})\n",
+                    esc(role),
+                    esc(at)
                 ));
             }
             if !path.chain.is_empty() {
@@ -501,31 +504,34 @@ impl Explanation {
             }
             if path.through == Through::Global && path.granted && self.scope != "global" {
                 out.push_str(&format!(
-                    "    `{}` is declared on `global` too, so the global power reaches {}\n",
-                    self.permission, self.scope
+                    "    `{permission}` is declared on `global` too, so the global power reaches {scope}\n"
                 ));
             }
             if let Some(share) = &path.share {
                 let owner = if share.owner { ", owner" } else { "" };
                 out.push_str(&format!(
                     "    {} shared with `{}` as `{}`{owner} ({})\n",
-                    share.resource, share.team, share.role, share.at
+                    esc(&share.resource),
+                    esc(&share.team),
+                    esc(&share.role),
+                    esc(&share.at)
                 ));
                 if !share.chain.is_empty() && path.granted {
                     out.push_str(&format!("    share role {}\n", chain_text(&share.chain)));
                 }
             }
             if let Some(failure) = &path.failure {
-                out.push_str(&format!("    why not: {failure}\n"));
+                out.push_str(&format!("    why not: {}\n", esc(failure)));
             }
         }
         if let Some(target) = &self.target {
+            let team = esc(&target.team);
             match &target.role {
                 Some(role) => out.push_str(&format!(
-                    "  target: member of `{}` as `{role}`\n",
-                    target.team
+                    "  target: member of `{team}` as `{}`\n",
+                    esc(role)
                 )),
-                None => out.push_str(&format!("  target: not a member of `{}`\n", target.team)),
+                None => out.push_str(&format!("  target: not a member of `{team}`\n")),
             }
         }
         let held = self.paths.iter().any(|p| p.granted);
@@ -534,16 +540,15 @@ impl Explanation {
                 out.push_str("  - no membership or share could grant it\n");
             }
             if self.roles_with_permission.is_empty() {
-                out.push_str(&format!("  no role holds `{}`\n", self.permission));
+                out.push_str(&format!("  no role holds `{permission}`\n"));
             } else {
                 let roles: Vec<String> = self
                     .roles_with_permission
                     .iter()
-                    .map(|r| format!("`{r}`"))
+                    .map(|r| format!("`{}`", esc(r)))
                     .collect();
                 out.push_str(&format!(
-                    "  roles that hold `{}`: {}\n",
-                    self.permission,
+                    "  roles that hold `{permission}`: {}\n",
                     roles.join(", ")
                 ));
             }

@@ -13,4 +13,4 @@ pub use check::Query;
 pub use explain::{
     explain, Decision, Explanation, Link, NewLogin, PathReport, ShareStep, TargetCheck, Through,
 };
-pub use who::{grant_paths, vias, what, who, ScopeGrants, Via, What, WhoEntry};
+pub use who::{grant_paths, vias, what, who, who_text, ScopeGrants, Via, What, WhoEntry};

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::compile::{subject_grants, Matrix, Subject};
+use crate::escape::text as esc;
 use crate::resolve::{Model, PermId, RoleId, Scope, TeamId};
 
 /// One way a user holds a permission.
@@ -103,6 +104,59 @@ pub struct What {
     pub scopes: Vec<ScopeGrants>,
 }
 
+/// `who`'s text: a line per user with the ways they hold the permission.
+/// Names are escaped ([`crate::escape`]).
+pub fn who_text(entries: &[WhoEntry], permission: &str, scope: &str) -> String {
+    let mut out = String::new();
+    if entries.is_empty() {
+        out.push_str(&format!(
+            "nobody holds {} on {}\n",
+            esc(permission),
+            esc(scope)
+        ));
+    }
+    for entry in entries {
+        let via: Vec<String> = entry
+            .via
+            .iter()
+            .map(|v| {
+                let (team, role) = (esc(&v.team), esc(&v.role));
+                match &v.share_role {
+                    Some(s) => format!("{team} as {role} (shared as {})", esc(s)),
+                    None if v.through == "global" => format!("{team} as {role} (global)"),
+                    None => format!("{team} as {role}"),
+                }
+            })
+            .collect();
+        out.push_str(&format!("{}\tvia {}\n", esc(&entry.user), via.join("; ")));
+    }
+    out
+}
+
+impl What {
+    /// `what`'s text: each scope, then the permissions held there. Names are
+    /// escaped ([`crate::escape`]).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let user = esc(&self.user);
+        if self.new_login {
+            out.push_str(&format!(
+                "note: `{user}` is declared nowhere: shown as a new login\n"
+            ));
+        }
+        if self.scopes.is_empty() {
+            out.push_str(&format!("{user} can do nothing\n"));
+        }
+        for s in &self.scopes {
+            out.push_str(&format!("{}\n", esc(&s.scope)));
+            for p in &s.permissions {
+                out.push_str(&format!("  {}\n", esc(p)));
+            }
+        }
+        out
+    }
+}
+
 pub fn what(model: &Model, m: &Matrix, user: &str) -> What {
     let subject = Subject::of(model, user);
     let mut scopes: Vec<ScopeGrants> = subject_grants(model, m, subject)
@@ -119,7 +173,7 @@ pub fn what(model: &Model, m: &Matrix, user: &str) -> What {
         .collect();
     scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
     What {
-        user: user.to_lowercase(),
+        user: crate::resolve::fold_email(user),
         new_login: subject == Subject::NewLogin,
         scopes,
     }

@@ -1,6 +1,11 @@
 //! A [`Graph`] -> Mermaid flowchart, Graphviz DOT, or JSON text.
+//!
+//! Labels are names from the policy: control characters are escaped first
+//! ([`crate::escape`]), then each format's own quoting is applied, so a
+//! label can neither end its quoted string nor drive a terminal.
 
 use super::{EdgeKind, Graph, NodeKind};
+use crate::escape;
 
 fn edge_label(kind: EdgeKind, role: &str, owner: bool) -> String {
     match (kind, owner) {
@@ -12,7 +17,8 @@ fn edge_label(kind: EdgeKind, role: &str, owner: bool) -> String {
 
 /// Mermaid takes its own entity codes inside quoted labels.
 fn mermaid_text(s: &str) -> String {
-    s.replace('&', "#amp;")
+    escape::text(s)
+        .replace('&', "#amp;")
         .replace('"', "#quot;")
         .replace('<', "#lt;")
         .replace('>', "#gt;")
@@ -44,7 +50,7 @@ pub fn mermaid(graph: &Graph) -> String {
 }
 
 fn dot_text(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    escape::text(s).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 pub fn dot(graph: &Graph) -> String {

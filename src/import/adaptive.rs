@@ -92,7 +92,7 @@ fn quote(what: &'static str, s: &str) -> Result<String, ImportError> {
     if s.contains('\r') {
         return Err(ImportError {
             what,
-            name: s.escape_debug().to_string(),
+            name: crate::escape::text(s).into_owned(),
             why: "a policy string cannot hold a carriage return",
         });
     }
@@ -119,7 +119,7 @@ fn email(s: &str) -> Result<String, ImportError> {
     if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ImportError {
             what: "user",
-            name: s.escape_debug().to_string(),
+            name: crate::escape::text(s).into_owned(),
             why: "an email holds no whitespace or control characters",
         });
     }

@@ -3,9 +3,16 @@
 //! In: the YAML text, and optionally a loaded policy to resolve names against.
 //! Out: [`HelmAuth`] (the settings, with notes about what was ignored or is
 //! unknown), rendered by [`HelmAuth::to_policy`] as a formatted block.
+//!
+//! The YAML is read by serde-saphyr, a maintained, panic-free parser with
+//! budgets checked while it reads: nesting deeper than [`MAX_DEPTH`] is
+//! refused at once (with libyaml, 100,000 levels took 41 s before its
+//! recursion limit spoke, its scanner walking every open level on every
+//! token), and so are alias bombs. Merge keys (`<<: *base`), which Helm
+//! charts use to share settings, are applied as YAML 1.1 has them.
 
 use serde::Serialize;
-use serde_yaml::Value;
+use serde_json::Value;
 
 use crate::diagnostics::did_you_mean_suffix;
 use crate::resolve::Model;
@@ -25,18 +32,33 @@ pub struct HelmAuth {
     pub notes: Vec<String>,
 }
 
+/// Mappings and sequences nested deeper than this are refused: a values
+/// file is a few levels deep, and the budget makes the parser stop at the
+/// first level past it instead of reading on.
+pub const MAX_DEPTH: usize = 64;
+
+/// Nodes (mappings, sequences, scalars, counting each alias replay) past
+/// which a values file is refused: large charts' values have a few
+/// thousand; an alias bomb has millions.
+pub const MAX_NODES: usize = 100_000;
+
 /// Why a values file could not be imported (a usage error, exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HelmError {
-    /// serde_yaml's message says where (`at line 3 column 16`).
+    /// The parser's message says where (`line 3 column 16`).
     #[error("invalid YAML: {0}")]
     Yaml(String),
+    #[error("invalid YAML: {0}: mappings and lists nest deeper than {MAX_DEPTH} levels")]
+    TooDeep(String),
     #[error("no `auth:` section at the top level")]
     NoAuth,
     #[error("`auth:` must be a mapping of settings")]
     AuthNotMapping,
     #[error("`auth.{0}` must be {1}")]
     BadValue(&'static str, &'static str),
+    /// One entry of `auth.admins`, counted from 1, and why it is no email.
+    #[error("`auth.admins` entry {index} {what}: each entry must be an email")]
+    BadAdmin { index: usize, what: String },
     #[error("`auth.{key}`: `{value}` is not a valid name (letters, digits, `_`, `.`, `-`; not starting with a digit)")]
     BadKey { key: &'static str, value: String },
 }
@@ -58,7 +80,10 @@ fn scalar(value: &Value) -> Option<String> {
     }
 }
 
-fn key_setting(auth: &serde_yaml::Mapping, key: &'static str) -> Result<Option<String>, HelmError> {
+fn key_setting(
+    auth: &serde_json::Map<String, Value>,
+    key: &'static str,
+) -> Result<Option<String>, HelmError> {
     match auth.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
@@ -72,26 +97,75 @@ fn key_setting(auth: &serde_yaml::Mapping, key: &'static str) -> Result<Option<S
     }
 }
 
+/// One entry of `auth.admins` (`index` counted from 1): an email as SPEC §1
+/// has it, lower-cased, or an error that names the entry.
+fn admin(index: usize, value: &Value) -> Result<String, HelmError> {
+    let bad = |what: String| HelmError::BadAdmin { index, what };
+    let Some(text) = scalar(value) else {
+        let kind = match value {
+            Value::Array(_) => "a list",
+            Value::Object(_) => "a mapping",
+            _ => "empty",
+        };
+        return Err(bad(format!("is {kind}")));
+    };
+    // ASCII case folding only (SPEC §1): `K` (U+212A) is not `k`.
+    let email = crate::resolve::fold_email(text.trim());
+    let well_formed = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if !well_formed {
+        return Err(bad(format!("(`{text}`) is not `local@domain`")));
+    }
+    if email.chars().any(crate::syntax::forbidden_in_email) {
+        return Err(bad(format!(
+            "(`{text}`) holds a space or a control character"
+        )));
+    }
+    Ok(email)
+}
+
+/// The document, merge keys applied, within the budgets.
+fn read(yaml: &str) -> Result<Value, HelmError> {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options(yaml, options).map_err(|e| {
+        // One line: where, and what (the parser's own snippet is left out).
+        let message = e.without_snippet().to_string();
+        let message = message.lines().next().unwrap_or_default();
+        let message = message
+            .strip_prefix("error: ")
+            .unwrap_or(message)
+            .to_string();
+        if message.contains("budget breached: Depth") || message.contains("recursion limit") {
+            let place = message.split(": ").next().unwrap_or_default().to_string();
+            HelmError::TooDeep(place)
+        } else {
+            HelmError::Yaml(message)
+        }
+    })
+}
+
 /// Reads the `auth:` section of a values file.
 pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
-    let doc: Value = serde_yaml::from_str(yaml).map_err(|e| HelmError::Yaml(e.to_string()))?;
+    let doc = read(yaml)?;
     let auth = match doc.get("auth") {
         None => return Err(HelmError::NoAuth),
-        Some(Value::Mapping(m)) => m,
+        Some(Value::Object(m)) => m,
         Some(_) => return Err(HelmError::AuthNotMapping),
     };
     let admins = match auth.get("admins") {
         None => None,
         Some(Value::Null) => Some(Vec::new()),
-        Some(Value::Sequence(items)) => Some(
+        Some(Value::Array(items)) => Some(
             items
                 .iter()
-                .map(|v| {
-                    scalar(v)
-                        .map(|s| s.trim().to_lowercase())
-                        .filter(|s| s.contains('@'))
-                        .ok_or(HelmError::BadValue("admins", "a list of emails"))
-                })
+                .enumerate()
+                .map(|(i, v)| admin(i + 1, v))
                 .collect::<Result<_, _>>()?,
         ),
         Some(_) => return Err(HelmError::BadValue("admins", "a list of emails")),
@@ -99,8 +173,8 @@ pub fn parse(yaml: &str) -> Result<HelmAuth, HelmError> {
     const KNOWN: [&str; 4] = ["admin_team", "default_team", "default_role", "admins"];
     let mut ignored: Vec<String> = auth
         .keys()
-        .map(|k| scalar(k).unwrap_or_else(|| format!("{k:?}")))
         .filter(|k| !KNOWN.contains(&k.as_str()))
+        .cloned()
         .collect();
     ignored.sort();
     Ok(HelmAuth {

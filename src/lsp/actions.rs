@@ -33,7 +33,7 @@ pub fn code_actions(ctx: &Ctx, params: CodeActionParams) -> Answer<Option<CodeAc
         };
         let span = primary.span;
         let overlaps = span.start as usize <= to && from <= span.end as usize;
-        if span.file != FileId(id as u32) || !overlaps {
+        if span.file != FileId(super::position::saturating_u32(id)) || !overlaps {
             continue;
         }
         let shown = ctx.analysis.to_lsp(d).map(|(_, diag)| vec![diag]);

@@ -165,7 +165,12 @@ impl Analysis {
                 in_policy,
             } = input;
             let shift = if text.starts_with('\u{feff}') { 3 } else { 0 };
-            let parsed = cache.parse(&key, FileId(i as u32), &text, shift);
+            let parsed = cache.parse(
+                &key,
+                FileId(super::position::saturating_u32(i)),
+                &text,
+                shift,
+            );
             let index = parsed.result.as_ref().ok().cloned();
             if in_policy {
                 sources.add(name.clone(), &text);

@@ -164,8 +164,9 @@ impl FileIndex {
         let starts: Vec<u32> = index.outline.iter().map(|o| o.start).collect();
         for (i, item) in index.outline.iter_mut().enumerate() {
             let next = starts.get(i + 1).map_or(text.len(), |&s| s as usize);
-            item.end =
-                last_token_end(text, item.start as usize, next).max(item.name_end as usize) as u32;
+            item.end = super::position::saturating_u32(
+                last_token_end(text, item.start as usize, next).max(item.name_end as usize),
+            );
         }
         Ok(index)
     }
@@ -224,7 +225,7 @@ impl FileIndex {
     ) {
         let start = match kind {
             ItemKind::Resource => name.span.start,
-            _ => keyword_start(text, name.span.start as usize) as u32,
+            _ => super::position::saturating_u32(keyword_start(text, name.span.start as usize)),
         };
         self.outline.push(OutlineItem {
             kind,

@@ -46,7 +46,7 @@ impl LineIndex {
         let end = self.content_end(text, line).max(start);
         let upto = offset.min(end);
         let column: usize = text[start..upto].chars().map(char::len_utf16).sum();
-        Position::new(line as u32, column as u32)
+        Position::new(saturating_u32(line), saturating_u32(column))
     }
 
     /// The byte offset of a position; a line past the end is the end of the
@@ -87,6 +87,12 @@ impl LineIndex {
         }
         end
     }
+}
+
+/// LSP counts lines and columns in `u32`; a larger count (not in a file
+/// rolegraph reads: they are at most 256 MiB) is shown as the largest.
+pub fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {

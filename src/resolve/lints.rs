@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::model::{Model, PermSet, RoleId};
+use super::model::{Model, PermSet, RoleId, UserId};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
@@ -144,8 +144,58 @@ fn powerful_default_role(m: &Model, diags: &mut Vec<Diagnostic>) {
     );
 }
 
-/// `Read-Only` vs `read_only`: keys that differ only by case or `-`/`_`, and
-/// emails with characters that look like ASCII ones.
+/// What a name looks like to a reviewer: case and `-`/`_` ignored, and the
+/// ASCII characters fonts make look alike (Unicode TR39's confusables within
+/// ASCII) mapped to one of them: `1`, `I` and `|` to `l`, `0` to `o`, `rn` to
+/// `m`, `vv` to `w`. Written text, not folded: `AIice` (a capital `I`) looks
+/// like `Alice`, though it folds to `aiice`.
+pub(super) fn skeleton(written: &str) -> String {
+    let mut out = String::with_capacity(written.len());
+    for c in written.chars() {
+        out.push(match c {
+            '1' | 'I' | '|' => 'l',
+            '0' => 'o',
+            '-' => '_',
+            c => c.to_ascii_lowercase(),
+        });
+    }
+    out.replace("rn", "m").replace("vv", "w")
+}
+
+/// The sets (of two or more) of `items` whose names look alike, each in
+/// the order given, the sets in the order of their first item. Only a hash
+/// of each skeleton is kept (a million names' skeletons in a map were a
+/// tenth of what validating a million roles took); names whose hashes meet
+/// are compared by skeleton.
+fn look_alike<'n, T: Copy>(items: &[(&'n str, T)]) -> Vec<Vec<(&'n str, T)>> {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hasher = BuildHasherDefault::<rustc_hash::FxHasher>::default();
+    let mut keyed: Vec<(u64, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (hasher.hash_one(skeleton(name)), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for run in keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        let mut by_look: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &(_, i) in run {
+            by_look.entry(skeleton(items[i].0)).or_default().push(i);
+        }
+        groups.extend(by_look.into_values().filter(|g| g.len() > 1));
+    }
+    groups.sort_unstable_by_key(|g| g[0]);
+    groups
+        .into_iter()
+        .map(|g| g.into_iter().map(|i| items[i]).collect())
+        .collect()
+}
+
+/// `Read-Only` vs `read_only`, `adrnin` vs `admin`: keys and emails that
+/// look like one another, and emails with characters outside ASCII.
 fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
     let normal = |s: &str| s.to_lowercase().replace('-', "_");
     let groups: [(&str, Vec<(&str, Span)>); 4] = [
@@ -167,29 +217,23 @@ fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
         ),
     ];
     for (what, names) in groups {
-        let mut by_normal: BTreeMap<String, Vec<(&str, Span)>> = BTreeMap::new();
-        for (name, span) in names {
-            by_normal
-                .entry(normal(name))
-                .or_default()
-                .push((name, span));
-        }
-        for same in by_normal.values().filter(|v| v.len() > 1) {
+        for same in look_alike(&names) {
             let (first, first_span) = same[0];
             for &(other, span) in &same[1..] {
+                let message = if normal(other) == normal(first) {
+                    format!("{what} `{other}` differs from `{first}` only by case or `-`/`_`")
+                } else {
+                    format!("{what} `{other}` looks like `{first}`: they differ only by look-alike characters")
+                };
                 diags.push(
-                    Diagnostic::new(
-                        Code::ConfusableNames,
-                        format!("{what} `{other}` differs from `{first}` only by case or `-`/`_`"),
-                        span,
-                        "this name",
-                    )
-                    .with_label(first_span, "looks like this one")
-                    .with_help("reviewers will confuse them: rename one"),
+                    Diagnostic::new(Code::ConfusableNames, message, span, "this name")
+                        .with_label(first_span, "looks like this one")
+                        .with_help("reviewers will confuse them: rename one"),
                 );
             }
         }
     }
+    look_alike_emails(m, diags);
     for user in &m.users {
         if !user.email.is_ascii() {
             let odd: String = user.email.chars().filter(|c| !c.is_ascii()).collect();
@@ -206,32 +250,102 @@ fn confusable_names(m: &Model, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Two declared emails that are different users but look alike as written
+/// (`arnie@acme.com` and `amie@acme.com`, `AIice@acme.com` and
+/// `alice@acme.com`): one can be granted what a reviewer reads as the
+/// other's access.
+fn look_alike_emails(m: &Model, diags: &mut Vec<Diagnostic>) {
+    let written: Vec<(&str, UserId)> = m
+        .user_ids()
+        .map(|id| {
+            let user = &m[id];
+            // The email as first written (quotes aside), else as stored.
+            let written = m.sources.slice(user.span).trim_matches('"');
+            if written.eq_ignore_ascii_case(&user.email) {
+                (written, id)
+            } else {
+                (user.email.as_str(), id)
+            }
+        })
+        .collect();
+    let groups: Vec<Vec<(&str, UserId)>> = look_alike(&written);
+    for same in groups {
+        let first = &m[same[0].1];
+        for &(_, other) in &same[1..] {
+            let other = &m[other];
+            diags.push(
+                Diagnostic::new(
+                    Code::ConfusableNames,
+                    format!("email `{}` looks like `{}`", other.email, first.email),
+                    other.span,
+                    "this address",
+                )
+                .with_label(first.span, "looks like this one")
+                .with_help("look-alike characters (`rn` and `m`, `1`, `I` and `l`, `0` and `O`, `vv` and `w`) let one address pass for another: check which one is meant"),
+            );
+        }
+    }
+}
+
+/// Roles with the same effective permissions: one warning per set, so a
+/// million identical roles are one warning, not 999,999 (they were most of
+/// the 4.7 GB a million roles took to validate).
 fn identical_roles(m: &Model, diags: &mut Vec<Diagnostic>) {
+    /// The others named in a warning; the rest are counted.
+    const NAMED: usize = 8;
     let mut by_perms: BTreeMap<Vec<u16>, Vec<RoleId>> = BTreeMap::new();
     for id in m.role_ids() {
         let key: Vec<u16> = m[id].perms.iter().map(|p| p.0).collect();
         by_perms.entry(key).or_default().push(id);
     }
     for roles in by_perms.values().filter(|v| v.len() > 1) {
-        let first = roles[0];
-        for &other in &roles[1..] {
-            diags.push(
-                Diagnostic::new(
-                    Code::IdenticalRoles,
-                    format!(
-                        "roles `{}` and `{}` grant exactly the same permissions",
-                        m[other].key, m[first].key
-                    ),
-                    m[other].span,
-                    "same permissions",
-                )
-                .with_label(m[first].span, "as this role")
-                .with_help(format!(
-                    "merge them, keeping the other key as an alias: `alias {}`",
-                    m[other].key
-                )),
-            );
+        let (first, others) = (roles[0], &roles[1..]);
+        let named: Vec<&str> = others
+            .iter()
+            .take(NAMED)
+            .map(|&r| m[r].key.as_str())
+            .collect();
+        let more = others.len() - named.len();
+        let tail = if more > 0 {
+            format!(" and {} more", super::thousands(more))
+        } else {
+            String::new()
+        };
+        let message = if others.len() == 1 {
+            format!(
+                "roles `{}` and `{}` grant exactly the same permissions",
+                named[0], m[first].key
+            )
+        } else {
+            format!(
+                "roles `{}`{tail} grant exactly the same permissions as `{}`",
+                named.join("`, `"),
+                m[first].key
+            )
+        };
+        let mut d = Diagnostic::new(
+            Code::IdenticalRoles,
+            message,
+            m[others[0]].span,
+            "same permissions",
+        )
+        .with_label(m[first].span, "as this role");
+        for &other in others.iter().take(NAMED).skip(1) {
+            d = d.with_label(m[other].span, "same permissions");
         }
+        let help = if others.len() == 1 {
+            format!(
+                "merge them, keeping the other key as an alias: `alias {}`",
+                named[0]
+            )
+        } else {
+            format!(
+                "merge them into `{}`, keeping the other keys as aliases: `alias {}`{tail}",
+                m[first].key,
+                named.join(", ")
+            )
+        };
+        diags.push(d.with_help(help));
     }
 }
 

@@ -10,6 +10,7 @@ mod roles;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::diagnostics::suggest::Suggester;
 use crate::diagnostics::{self, did_you_mean, Code, Diagnostic};
 use crate::source::{Sources, Span};
 use crate::syntax::{self, ast};
@@ -53,10 +54,17 @@ pub fn check(sources: Sources) -> Checked {
             ..Model::default()
         },
         diags,
+        too_many: Vec::new(),
+        suggesters: HashMap::new(),
     };
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
     r.declare(&items);
     r.resolve_references(&items);
+    // The AST is not needed past here: a million roles' AST is hundreds of
+    // megabytes, better freed before the lints add their diagnostics.
+    drop(items);
+    drop(files);
+    r.suggesters.clear();
     roles::resolve_role_graph(&mut r.model, &mut r.diags);
     r.check_memberships();
     // Lints read a complete model: run on one with errors, they would report
@@ -88,6 +96,7 @@ fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
     if threads < 2 || bytes < (1 << 20) {
         return sources.iter().map(parse).collect();
     }
+    let files: Vec<_> = sources.iter().collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, Result<ast::File, Diagnostic>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -96,10 +105,10 @@ fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(file) = sources.files.get(i) else {
+                        let Some(&file) = files.get(i) else {
                             return out;
                         };
-                        out.push((i, parse((crate::source::FileId(i as u32), file))));
+                        out.push((i, parse(file)));
                     }
                 })
             })
@@ -116,6 +125,25 @@ fn parse_files(sources: &Sources) -> Vec<Result<ast::File, Diagnostic>> {
 struct Resolver {
     model: Model,
     diags: Vec<Diagnostic>,
+    /// The kinds of item already reported as too many, so the report is one.
+    too_many: Vec<&'static str>,
+    /// Declared names indexed for "did you mean", built on the first
+    /// unknown name of each kind (after every declaration: references are
+    /// resolved once all items are declared).
+    suggesters: HashMap<NameSet, Suggester>,
+}
+
+/// A set of declared names that an unknown name is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum NameSet {
+    Roles,
+    Teams,
+    Permissions,
+    Kinds,
+    /// Declared emails, for test lines (all members are known by then).
+    Users,
+    /// Keys of the resources of one kind.
+    Resources(KindId),
 }
 
 fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
@@ -131,14 +159,16 @@ fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
 
 /// `unknown role `x``, with a suggestion from the declared names, or the
 /// fallback help.
-fn unknown<'a>(
+fn unknown(
     code: Code,
     what: &str,
     name: &ast::Name,
-    candidates: impl IntoIterator<Item = &'a str>,
+    suggestion: Option<&str>,
     fallback: String,
 ) -> Diagnostic {
-    let help = did_you_mean(&name.node, candidates).unwrap_or(fallback);
+    let help = suggestion
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or(fallback);
     Diagnostic::new(
         code,
         format!("unknown {what} `{}`", name.node),
@@ -146,6 +176,19 @@ fn unknown<'a>(
         format!("no {what} has this name"),
     )
     .with_help(help)
+}
+
+/// `65536` as `65,536`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A membership as written, before conflicts are checked, borrowed from the
@@ -217,7 +260,11 @@ impl Resolver {
             );
             return;
         }
-        let id = KindId(m.kinds.len() as u16);
+        let len = self.model.kinds.len();
+        let Some(id) = self.next_id(KindId::new, len, "kinds", KindId::LIMIT, k.key.span) else {
+            return;
+        };
+        let m = &mut self.model;
         m.names.kinds.insert(k.key.node.to_string(), id);
         m.kinds.push(Kind {
             key: k.key.node.to_string(),
@@ -240,6 +287,7 @@ impl Resolver {
                 "team" => scopes.team = true,
                 kind => match self.model.names.kinds.get(kind) {
                     Some(&k) => scopes.kinds.push(k),
+                    None if self.too_many.contains(&"kinds") => {}
                     None => {
                         let names = self.model.kinds.iter().map(|k| k.key.as_str());
                         let help = did_you_mean(kind, names.chain(["global", "team"]))
@@ -261,7 +309,15 @@ impl Resolver {
         }
         scopes.kinds.sort();
         scopes.kinds.dedup();
-        let id = PermId(self.model.perms.len() as u16);
+        let Some(id) = self.next_id(
+            PermId::new,
+            self.model.perms.len(),
+            "permissions",
+            PermId::LIMIT,
+            p.name.span,
+        ) else {
+            return;
+        };
         self.model.names.perms.insert(p.name.node.to_string(), id);
         self.model.perms.push(Permission {
             name: p.name.node.to_string(),
@@ -274,7 +330,15 @@ impl Resolver {
     }
 
     fn declare_role(&mut self, r: &ast::Role) {
-        let id = RoleId(self.model.roles.len() as u32);
+        let Some(id) = self.next_id(
+            RoleId::new,
+            self.model.roles.len(),
+            "roles",
+            RoleId::LIMIT,
+            r.key.span,
+        ) else {
+            return;
+        };
         let mut aliases = Vec::new();
         // Names this role registered so far: the role is not in the model
         // until the loop ends, so a repeat within it (`role a { alias a }`)
@@ -325,7 +389,15 @@ impl Resolver {
                 .push(duplicate("team", &t.key.node, t.key.span, first));
             return;
         }
-        let id = TeamId(self.model.teams.len() as u32);
+        let Some(id) = self.next_id(
+            TeamId::new,
+            self.model.teams.len(),
+            "teams",
+            TeamId::LIMIT,
+            t.key.span,
+        ) else {
+            return;
+        };
         self.model.names.teams.insert(t.key.node.to_string(), id);
         self.model.teams.push(Team {
             key: t.key.node.to_string(),
@@ -342,7 +414,7 @@ impl Resolver {
                 .push(duplicate("user", &first.email, u.email.span, first.span));
             return;
         }
-        let email = u.email.node.as_str().to_lowercase();
+        let email = fold_email(&u.email.node);
         self.add_user(email, u.name.clone(), u.email.span, true);
     }
 
@@ -352,8 +424,9 @@ impl Resolver {
         name: Option<String>,
         span: Span,
         explicit: bool,
-    ) -> UserId {
-        let id = UserId(self.model.users.len() as u32);
+    ) -> Option<UserId> {
+        let len = self.model.users.len();
+        let id = self.next_id(UserId::new, len, "users", UserId::LIMIT, span)?;
         self.model.names.users.insert(email.clone(), id);
         self.model.users.push(User {
             email,
@@ -362,14 +435,66 @@ impl Resolver {
             explicit,
             memberships: vec![],
         });
+        Some(id)
+    }
+
+    /// The declared name of this kind closest to `name`, if one is close
+    /// enough (bounded work: `diagnostics::suggest`).
+    fn suggest(&mut self, names: NameSet, name: &str) -> Option<String> {
+        let m = &self.model;
+        let suggester = self.suggesters.entry(names).or_insert_with(|| match names {
+            NameSet::Roles => Suggester::new(m.names.roles.keys()),
+            NameSet::Teams => Suggester::new(m.teams.iter().map(|t| &t.key)),
+            NameSet::Permissions => Suggester::new(m.perms.iter().map(|p| &p.name)),
+            NameSet::Kinds => Suggester::new(m.kinds.iter().map(|k| &k.key)),
+            NameSet::Users => Suggester::new(m.users.iter().map(|u| &u.email)),
+            NameSet::Resources(kind) => Suggester::new(
+                m.resources
+                    .iter()
+                    .filter(|r| r.kind == kind)
+                    .map(|r| &r.key),
+            ),
+        });
+        suggester.best(name).map(str::to_string)
+    }
+
+    /// The id for the next item of a table that holds `len` items, or `None`
+    /// when the ids are used up: a wrapped id would name another item (the
+    /// 65,537th permission would be the first), so the policy is refused.
+    fn next_id<I>(
+        &mut self,
+        new: fn(usize) -> Option<I>,
+        len: usize,
+        what: &'static str,
+        limit: usize,
+        span: Span,
+    ) -> Option<I> {
+        let id = new(len);
+        if id.is_none() && !self.too_many.contains(&what) {
+            self.too_many.push(what);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TooMany,
+                    format!(
+                        "too many {what}: a policy may declare at most {}",
+                        thousands(limit)
+                    ),
+                    span,
+                    "one too many",
+                )
+                .with_help(format!(
+                    "split the policy, or declare fewer {what} (wildcards such as `prefix:*` grant many permissions at once)"
+                )),
+            );
+        }
         id
     }
 
     /// The user with this email, declared on first mention by a member line.
-    fn user_for(&mut self, email: &ast::Name) -> UserId {
+    fn user_for(&mut self, email: &ast::Name) -> Option<UserId> {
         match self.model.user(&email.node) {
-            Some(id) => id,
-            None => self.add_user(email.node.as_str().to_lowercase(), None, email.span, false),
+            Some(id) => Some(id),
+            None => self.add_user(fold_email(&email.node), None, email.span, false),
         }
     }
 
@@ -385,7 +510,15 @@ impl Resolver {
                 .push(duplicate(&what, &r.key.node, r.key.span, first));
             return;
         }
-        let id = ResourceId(self.model.resources.len() as u32);
+        let Some(id) = self.next_id(
+            ResourceId::new,
+            self.model.resources.len(),
+            "resources",
+            ResourceId::LIMIT,
+            r.key.span,
+        ) else {
+            return;
+        };
         self.model.names.resources.insert(key, id);
         self.model.resources.push(Resource {
             kind,
@@ -402,8 +535,9 @@ impl Resolver {
         if let Some(&k) = self.model.names.kinds.get(name.node.as_str()) {
             return Some(k);
         }
-        let m = &self.model;
-        let candidates: Vec<&str> = m.kinds.iter().map(|k| k.key.as_str()).collect();
+        if self.too_many.contains(&"kinds") {
+            return None; // it may be one of those refused: no echo
+        }
         let fallback = format!("declare it with `kind {}`", name.node);
         // `tema support` is a resource of kind `tema` to the grammar, but a
         // misspelt item keyword to the person who wrote it.
@@ -419,7 +553,9 @@ impl Resolver {
                 name.node, name.node
             )
         });
-        let help = did_you_mean(&name.node, candidates)
+        let help = self
+            .suggest(NameSet::Kinds, &name.node)
+            .map(|k| format!("did you mean `{k}`?"))
             .or(stray)
             .or_else(|| {
                 did_you_mean(&name.node, syntax::ITEM_KEYWORDS.iter().copied())
@@ -442,12 +578,16 @@ impl Resolver {
         if let Some(&r) = self.model.names.roles.get(name.node.as_str()) {
             return Some(r);
         }
+        if self.too_many.contains(&"roles") {
+            return None;
+        }
         let fallback = format!("declare it with `role {} {{ grant … }}`", name.node);
+        let suggestion = self.suggest(NameSet::Roles, &name.node);
         let d = unknown(
             Code::UnknownRole,
             "role",
             name,
-            self.model.names.roles.keys().map(String::as_str),
+            suggestion.as_deref(),
             fallback,
         );
         self.diags.push(d);
@@ -458,12 +598,16 @@ impl Resolver {
         if let Some(&t) = self.model.names.teams.get(name.node.as_str()) {
             return Some(t);
         }
+        if self.too_many.contains(&"teams") {
+            return None;
+        }
         let fallback = format!("declare it with `team {}`", name.node);
+        let suggestion = self.suggest(NameSet::Teams, &name.node);
         let d = unknown(
             Code::UnknownTeam,
             "team",
             name,
-            self.model.teams.iter().map(|t| t.key.as_str()),
+            suggestion.as_deref(),
             fallback,
         );
         self.diags.push(d);
@@ -474,12 +618,16 @@ impl Resolver {
         if let Some(&p) = self.model.names.perms.get(name.node.as_str()) {
             return Some(p);
         }
+        if self.too_many.contains(&"permissions") {
+            return None;
+        }
         let fallback = format!("declare it with `permission {} on …`", name.node);
+        let suggestion = self.suggest(NameSet::Permissions, &name.node);
         let d = unknown(
             Code::UnknownPermission,
             "permission",
             name,
-            self.model.perms.iter().map(|p| p.name.as_str()),
+            suggestion.as_deref(),
             fallback,
         );
         self.diags.push(d);
@@ -551,18 +699,14 @@ impl Resolver {
                 self.kind(&ast::Name::new(kind.into(), name.span));
             }
             ScopeError::UnknownResource => {
-                let kind_id = self.model.names.kinds.get(kind).copied();
-                let keys: Vec<&str> = self
-                    .model
-                    .resources
-                    .iter()
-                    .filter(|r| Some(r.kind) == kind_id)
-                    .map(|r| r.key.as_str())
-                    .collect();
                 // Suggest by key (`suport-bot` is close to `support-bot`; the
                 // shared `use_case/` prefix would make every key look close).
-                let help = did_you_mean(key, keys)
-                    .map(|h| h.replacen("mean `", &format!("mean `{kind}/"), 1))
+                let suggestion = match self.model.names.kinds.get(kind).copied() {
+                    Some(k) => self.suggest(NameSet::Resources(k), key),
+                    None => None,
+                };
+                let help = suggestion
+                    .map(|s| format!("did you mean `{kind}/{s}`?"))
                     .unwrap_or_else(|| format!("declare it with `{kind} {key} {{ share … }}`"));
                 self.diags.push(
                     Diagnostic::new(
@@ -660,7 +804,7 @@ impl Resolver {
             .iter()
             .filter_map(|n| self.role(n).map(|id| (id, n.span)))
             .collect();
-        let mut grants = Vec::new();
+        let mut grants = Vec::with_capacity(r.grants.len());
         let mut direct = PermSet::with_capacity(self.model.perms.len());
         for pattern in &r.grants {
             if let Some(perms) = self.permission_pattern(pattern) {
@@ -673,7 +817,9 @@ impl Resolver {
             }
         }
         let only_in = r.only_in.as_ref().map(|teams| {
-            let ids: Vec<TeamId> = teams.iter().filter_map(|t| self.team(t)).collect();
+            let mut ids: Vec<TeamId> = teams.iter().filter_map(|t| self.team(t)).collect();
+            ids.sort_unstable();
+            ids.dedup();
             let span = teams
                 .first()
                 .map(|f| Span {
@@ -881,12 +1027,16 @@ impl Resolver {
 
     fn resolve_members(&mut self, pending: Vec<PendingMember>) {
         let mut seen: NameMap<(UserId, TeamId), Membership> = NameMap::default();
+        let mut admins = Vec::new();
         for p in pending {
             let user = self.user_for(p.email);
             let (team, role) = (self.team(&p.team), self.role(&p.role));
-            let (Some(team), Some(role)) = (team, role) else {
+            let (Some(user), Some(team), Some(role)) = (user, team, role) else {
                 continue;
             };
+            if p.source == MemberSource::Admins {
+                admins.push(user); // whether or not a `member` line says it too
+            }
             let membership = Membership {
                 user,
                 team,
@@ -919,6 +1069,9 @@ impl Resolver {
                 }
             }
         }
+        admins.sort_unstable();
+        admins.dedup();
+        self.model.auth.admins = admins;
         let mut all: Vec<Membership> = seen.into_values().collect();
         // Sorted by team first, so each team's members and each user's
         // memberships are pushed already sorted.
@@ -989,9 +1142,13 @@ impl Resolver {
                     continue;
                 }
             }
+            let user = fold_email(&line.user.node);
+            if self.model.user(&user).is_none() {
+                self.undeclared_test_user(&line.user, &user);
+            }
             lines.push(TestLine {
                 expect: line.expect,
-                user: line.user.node.as_str().to_lowercase(),
+                user,
                 perm,
                 scope,
                 to,
@@ -1003,6 +1160,27 @@ impl Resolver {
             span: t.name.span,
             lines,
         });
+    }
+
+    /// A test line may name an undeclared user: a new login. One a typo
+    /// away from a declared user is more likely a typo, which would make
+    /// the line pass for the wrong reason (`deny carol@acme.con …` passes
+    /// because a new login may not).
+    fn undeclared_test_user(&mut self, written: &ast::Name, email: &str) {
+        let Some(declared) = self.suggest(NameSet::Users, email) else {
+            return;
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::MisspeltUser,
+                format!("`{email}` is not a declared user: this line tests a new login"),
+                written.span,
+                "declared nowhere",
+            )
+            .with_help(format!(
+                "did you mean `{declared}`? (an undeclared email is evaluated as a new login, so the line may pass for the wrong reason)"
+            )),
+        );
     }
 
     fn resolve_invariant(&mut self, inv: &ast::Invariant) {
@@ -1071,13 +1249,19 @@ impl Resolver {
                 if role.allowed_in(member.team) {
                     continue;
                 }
-                let allowed = role
-                    .allowed_teams
+                // A role restricted to 40,000 teams would repeat all of them
+                // in every violation: name a few, count the rest.
+                const SHOWN: usize = 8;
+                let teams = role.allowed_teams.as_deref().unwrap_or_default();
+                let mut allowed = teams
                     .iter()
-                    .flatten()
+                    .take(SHOWN)
                     .map(|t| format!("`{}`", m[*t].key))
                     .collect::<Vec<_>>()
                     .join(", ");
+                if teams.len() > SHOWN {
+                    allowed.push_str(&format!(" and {} more", thousands(teams.len() - SHOWN)));
+                }
                 let mut d = Diagnostic::new(
                     Code::OnlyInViolation,
                     format!(
@@ -1112,14 +1296,13 @@ impl Resolver {
 /// The role (the given one or one it includes) whose `only in` excludes `team`.
 fn restricting_role(m: &Model, role: RoleId, team: TeamId) -> Option<(RoleId, Span)> {
     let mut stack = vec![role];
-    let mut seen = vec![];
+    let mut seen = std::collections::HashSet::new();
     while let Some(r) = stack.pop() {
-        if seen.contains(&r) {
+        if !seen.insert(r) {
             continue;
         }
-        seen.push(r);
         if let Some((teams, span)) = &m[r].only_in {
-            if !teams.contains(&team) {
+            if teams.binary_search(&team).is_err() {
                 return Some((r, *span));
             }
         }

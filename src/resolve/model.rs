@@ -16,8 +16,22 @@ macro_rules! ids {
         pub struct $name(pub $int);
 
         impl $name {
+            /// How many ids there are: a policy may declare at most this many.
+            pub const LIMIT: usize = <$int>::MAX as usize + 1;
+
             pub fn index(self) -> usize {
                 self.0 as usize
+            }
+
+            /// The id at `index`, or `None` past [`Self::LIMIT`]: never a
+            /// wrapped id that would name another item.
+            pub fn new(index: usize) -> Option<Self> {
+                <$int>::try_from(index).ok().map($name)
+            }
+
+            /// The ids of the first `len` items (at most [`Self::LIMIT`]).
+            pub fn first(len: usize) -> impl Iterator<Item = Self> + Clone {
+                (0..=<$int>::MAX).take(len).map($name)
             }
         }
 
@@ -40,10 +54,40 @@ ids! {
 }
 
 /// A set of permissions, one bit per [`PermId`].
+///
+/// Read back from a bundle through [`TryFrom<FixedBitSet>`]: the bitset's
+/// own fields are not checked when it is deserialized, and its
+/// `count_ones`, `insert` and `union_with` trust them (an unchecked read
+/// past the blocks, a grow to any length), so a set whose length and blocks
+/// disagree is refused there.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(try_from = "FixedBitSet")]
 pub struct PermSet(FixedBitSet);
 
+impl TryFrom<FixedBitSet> for PermSet {
+    type Error = String;
+
+    /// Exactly `ceil(len / 32)` blocks, and no bit set at or past `len`.
+    fn try_from(bits: FixedBitSet) -> Result<Self, String> {
+        let blocks = bits.as_slice();
+        let len = bits.len();
+        let tail = len % 32;
+        let stray = tail != 0 && blocks.last().is_some_and(|&last| last >> tail != 0);
+        if blocks.len() != len.div_ceil(32) || stray {
+            return Err(format!(
+                "a permission set of {len} bits held in {} blocks",
+                blocks.len()
+            ));
+        }
+        Ok(PermSet(bits))
+    }
+}
+
 impl PermSet {
+    /// How many permission ids the set has room for: every member is below.
+    pub fn capacity(&self) -> usize {
+        self.0.len()
+    }
     pub fn with_capacity(n: usize) -> Self {
         PermSet(FixedBitSet::with_capacity(n))
     }
@@ -64,7 +108,8 @@ impl PermSet {
         self.0.is_clear()
     }
     pub fn iter(&self) -> impl Iterator<Item = PermId> + '_ {
-        self.0.ones().map(|i| PermId(i as u16))
+        // Every bit was set from a `PermId`, so every index fits.
+        self.0.ones().map_while(PermId::new)
     }
     pub fn len(&self) -> usize {
         self.0.count_ones(..)
@@ -140,10 +185,10 @@ pub struct Role {
     pub direct: PermSet,
     /// Permissions including those of every role it includes, directly or not.
     pub perms: PermSet,
-    /// The role's own `only in` teams, with the clause's span.
+    /// The role's own `only in` teams, sorted, with the clause's span.
     pub only_in: Option<(Vec<TeamId>, Span)>,
-    /// Teams it may be assigned in: the intersection of its own `only in` and
-    /// that of every role it includes. `None` means anywhere.
+    /// Teams it may be assigned in, sorted: the intersection of its own
+    /// `only in` and that of every role it includes. `None` means anywhere.
     pub allowed_teams: Option<Vec<TeamId>>,
     pub span: Span,
 }
@@ -152,7 +197,7 @@ impl Role {
     pub fn allowed_in(&self, team: TeamId) -> bool {
         self.allowed_teams
             .as_ref()
-            .is_none_or(|teams| teams.contains(&team))
+            .is_none_or(|teams| teams.binary_search(&team).is_ok())
     }
 }
 
@@ -222,6 +267,7 @@ pub struct Auth {
     pub admin_team_key: String,
     pub admin_team: Option<TeamId>,
     pub default: Option<(TeamId, RoleId)>,
+    /// The users `admins` lists, sorted.
     pub admins: Vec<UserId>,
     pub span: Option<Span>,
     /// Where `default_role` names the role, for the warning about its powers.
@@ -330,32 +376,39 @@ impl Names {
     pub fn index(model: &Model) -> Names {
         fn table<I, T>(
             items: &[T],
-            id: impl Fn(usize) -> I,
+            ids: impl Iterator<Item = I>,
             name: impl Fn(&T) -> String,
         ) -> NameMap<String, I> {
             items
                 .iter()
-                .enumerate()
-                .map(|(i, item)| (name(item), id(i)))
+                .zip(ids)
+                .map(|(item, id)| (name(item), id))
                 .collect()
         }
-        let mut roles = table(&model.roles, |i| RoleId(i as u32), |r| r.key.clone());
-        for (i, role) in model.roles.iter().enumerate() {
-            roles.extend(role.aliases.iter().map(|a| (a.clone(), RoleId(i as u32))));
+        let mut roles = table(&model.roles, model.role_ids(), |r| r.key.clone());
+        for (role, id) in model.roles.iter().zip(model.role_ids()) {
+            roles.extend(role.aliases.iter().map(|a| (a.clone(), id)));
         }
         Names {
-            kinds: table(&model.kinds, |i| KindId(i as u16), |k| k.key.clone()),
-            perms: table(&model.perms, |i| PermId(i as u16), |p| p.name.clone()),
+            kinds: table(&model.kinds, KindId::first(model.kinds.len()), |k| {
+                k.key.clone()
+            }),
+            perms: table(&model.perms, model.perm_ids(), |p| p.name.clone()),
             roles,
-            teams: table(&model.teams, |i| TeamId(i as u32), |t| t.key.clone()),
-            users: table(&model.users, |i| UserId(i as u32), |u| u.email.clone()),
-            resources: table(
-                &model.resources,
-                |i| ResourceId(i as u32),
-                |r| format!("{}/{}", model[r.kind].key, r.key),
-            ),
+            teams: table(&model.teams, model.team_ids(), |t| t.key.clone()),
+            users: table(&model.users, model.user_ids(), |u| u.email.clone()),
+            resources: table(&model.resources, model.resource_ids(), |r| {
+                format!("{}/{}", model[r.kind].key, r.key)
+            }),
         }
     }
+}
+
+/// An email as users are stored and compared: ASCII letters lower-cased,
+/// nothing else changed. Unicode case folding would make two addresses one
+/// (`K` U+212A folds to `k`), so it is never used on an email.
+pub fn fold_email(email: &str) -> String {
+    email.to_ascii_lowercase()
 }
 
 /// A policy whose every reference resolved.
@@ -377,28 +430,31 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn perm_ids(&self) -> impl Iterator<Item = PermId> {
-        (0..self.perms.len()).map(|i| PermId(i as u16))
+    // Resolution refuses a policy with more items than ids
+    // (`rolegraph::resolve::too_many`), so these cover every item.
+    pub fn perm_ids(&self) -> impl Iterator<Item = PermId> + Clone {
+        PermId::first(self.perms.len())
     }
-    pub fn role_ids(&self) -> impl Iterator<Item = RoleId> {
-        (0..self.roles.len()).map(|i| RoleId(i as u32))
+    pub fn role_ids(&self) -> impl Iterator<Item = RoleId> + Clone {
+        RoleId::first(self.roles.len())
     }
-    pub fn team_ids(&self) -> impl Iterator<Item = TeamId> {
-        (0..self.teams.len()).map(|i| TeamId(i as u32))
+    pub fn team_ids(&self) -> impl Iterator<Item = TeamId> + Clone {
+        TeamId::first(self.teams.len())
     }
-    pub fn user_ids(&self) -> impl Iterator<Item = UserId> {
-        (0..self.users.len()).map(|i| UserId(i as u32))
+    pub fn user_ids(&self) -> impl Iterator<Item = UserId> + Clone {
+        UserId::first(self.users.len())
     }
-    pub fn resource_ids(&self) -> impl Iterator<Item = ResourceId> {
-        (0..self.resources.len()).map(|i| ResourceId(i as u32))
+    pub fn resource_ids(&self) -> impl Iterator<Item = ResourceId> + Clone {
+        ResourceId::first(self.resources.len())
     }
 
-    /// The declared user with this email, compared case-insensitively.
+    /// The declared user with this email, compared with ASCII case folding
+    /// only (SPEC §1: `K` U+212A is not `k`).
     pub fn user(&self, email: &str) -> Option<UserId> {
-        if email.is_ascii() && !email.bytes().any(|b| b.is_ascii_uppercase()) {
-            return self.names.users.get(email).copied(); // already lower-case: no allocation
+        if !email.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.names.users.get(email).copied(); // already folded: no allocation
         }
-        self.names.users.get(&email.to_lowercase()).copied()
+        self.names.users.get(&fold_email(email)).copied()
     }
     pub fn perm(&self, name: &str) -> Option<PermId> {
         self.names.perms.get(name).copied()

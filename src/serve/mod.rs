@@ -169,5 +169,7 @@ async fn shutdown_signal() {
 pub(crate) fn log(message: std::fmt::Arguments) {
     use std::io::Write;
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now());
+    // Names from the policy and the file system are shown, never obeyed.
+    let message = crate::escape::text(&message.to_string()).into_owned();
     let _ = writeln!(std::io::stderr().lock(), "{now} rolegraph serve: {message}");
 }

@@ -199,7 +199,9 @@ impl Service {
             failure.message
         ));
         if let Some(report) = &failure.report {
-            eprint!("{report}");
+            for line in report.lines() {
+                log(format_args!("{line}"));
+            }
         }
         self.metrics.reload(false);
         self.record(Attempt {

@@ -267,11 +267,10 @@ pub fn finish(mut found: Vec<Found>) -> Vec<Found> {
     found
 }
 
-/// Whether a character is one a file name must not hold: C0 and C1 controls
-/// and DEL, and the bidirectional overrides that make text read other than it
-/// is.
+/// Whether a character is one a file name must not hold: one that would not
+/// show as itself ([`crate::escape::is_unsafe`]).
 pub fn is_control(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    crate::escape::is_unsafe(c)
 }
 
 fn refuse_control(path: &Path) -> Result<(), Refusal> {
@@ -284,15 +283,7 @@ fn refuse_control(path: &Path) -> Result<(), Refusal> {
 
 /// Text with its control characters escaped, for messages.
 pub fn escaped(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if is_control(c) {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::escape::text(text).into_owned()
 }
 
 #[cfg(test)]
@@ -408,7 +399,7 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(escaped("zzz\nx.policy"), "zzz\\u{a}x.policy");
+        assert_eq!(escaped("zzz\nx.policy"), "zzz\\nx.policy");
         assert!(is_control('\u{202e}'));
     }
 }

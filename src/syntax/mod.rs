@@ -6,3 +6,24 @@ mod scan;
 
 pub use parser::{parse_file, parse_with_grammar, ITEM_KEYWORDS};
 pub use scan::scan_bulk;
+
+/// Whether an email may not hold this character: whitespace, control and
+/// format characters (the Unicode properties `White_Space`, `Cc` and `Cf`),
+/// as the grammar's `email_char` says, with the same tables (pest's).
+pub fn forbidden_in_email(c: char) -> bool {
+    pest::unicode::WHITE_SPACE(c) || pest::unicode::CONTROL(c) || pest::unicode::FORMAT(c)
+}
+
+/// The first character an email may not hold, described (`a control
+/// character (U+001B)`), if any.
+pub fn forbidden_char_in_email(email: &str) -> Option<String> {
+    let c = email.chars().find(|&c| forbidden_in_email(c))?;
+    let what = if pest::unicode::WHITE_SPACE(c) {
+        "whitespace"
+    } else if pest::unicode::CONTROL(c) {
+        "a control character"
+    } else {
+        "an invisible format character"
+    };
+    Some(format!("{what} (U+{:04X})", u32::from(c)))
+}

@@ -239,6 +239,17 @@ impl Ctx {
                         "expected `name@domain`",
                     ));
                 }
+                if let Some(c) = super::forbidden_char_in_email(&email) {
+                    return Err(Diagnostic::new(
+                        Code::InvalidEmail,
+                        format!("`{email}` is not an email: it holds {c}"),
+                        self.span(&pair),
+                        "an email holds no whitespace, control or format character",
+                    )
+                    .with_help(
+                        "such characters are invisible or move the cursor, so the address would look like another: remove it",
+                    ));
+                }
                 Ok(Spanned::new(email.into(), self.span(&pair)))
             }
             _ => Err(self.unexpected(&pair)),
@@ -446,11 +457,14 @@ impl Ctx {
                 Rule::perm_pattern => perms.push(self.name(&pair)),
                 Rule::on_scope => scope = Some(self.parse_single_key(pair)?),
                 Rule::count => {
-                    count = Some(
-                        pair.as_str()
-                            .parse::<u32>()
-                            .map_err(|_| self.internal(span))?,
-                    )
+                    count = Some(pair.as_str().parse::<u32>().map_err(|_| {
+                        Diagnostic::new(
+                            Code::Syntax,
+                            format!("`{}` is too large a count", pair.as_str()),
+                            self.span(&pair),
+                            format!("at most {}", u32::MAX),
+                        )
+                    })?)
                 }
                 _ => return Err(self.unexpected(&pair)),
             }
@@ -553,6 +567,33 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::on_scope => "`on SCOPE`",
         Rule::kw_on => "`on`",
         Rule::kw_owner => "`owner`",
+        // The word that starts a clause stands for the clause.
+        Rule::kw_admin_team => "`admin_team`",
+        Rule::kw_default_team => "`default_team`",
+        Rule::kw_default_role => "`default_role`",
+        Rule::kw_admins => "`admins`",
+        Rule::kw_requires => "`requires`",
+        Rule::kw_target => "`target team`",
+        Rule::kw_includes => "`includes`",
+        Rule::kw_grant => "`grant`",
+        Rule::kw_alias => "`alias`",
+        Rule::kw_only_in => "`only in`",
+        Rule::kw_in_team => "`in TEAM as ROLE`",
+        Rule::kw_member => "`member EMAIL as ROLE`",
+        Rule::kw_share => "`share TEAM as ROLE`",
+        Rule::kw_to => "`to team/KEY`",
+        Rule::kw_only_rule => "`only team …` or `only role …`",
+        Rule::kw_nobody => "`nobody may …`",
+        Rule::kw_at => "`at most N users may …`",
+        Rule::kw_implies => "`implies`",
+        // Later words of a clause.
+        Rule::kw_team => "`team`",
+        Rule::kw_role => "`role`",
+        Rule::kw_in => "`in`",
+        Rule::kw_as => "`as`",
+        Rule::kw_may => "`may`",
+        Rule::kw_most => "`most`",
+        Rule::kw_users => "`users`",
         Rule::only_team | Rule::only_role => "`only team …` or `only role …`",
         Rule::nobody => "`nobody may …`",
         Rule::at_most => "`at most N users may …`",
@@ -581,18 +622,30 @@ fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Rule>) -> Dia
     let (mut pos, mut expected) = (err_pos, rules.clone());
     if let Some(attempts) = err.parse_attempts() {
         if attempts.max_position >= err_pos {
-            if attempts.max_position > err_pos {
-                expected.clear();
-            }
-            pos = attempts.max_position;
+            let mut tokens = Vec::new();
             for token in attempts.expected_tokens() {
                 let token = token.to_string();
                 let is_range = token.chars().count() == 4 && token.contains("..");
                 let noise = token.trim().is_empty()
                     || matches!(token.as_str(), "#" | "\"" | "\\" | "BUILTIN_RULE");
                 if !is_range && !noise {
-                    expected.push(format!("`{token}`"));
+                    tokens.push(format!("`{token}`"));
                 }
+            }
+            // A keyword's whole-word check matched `grant` in `grants` and
+            // then failed: the furthest attempt is inside that word and
+            // says nothing. What was expected where the word starts does.
+            let inside_keyword = tokens.is_empty()
+                && attempts.max_position > err_pos
+                && text[err_pos..attempts.max_position]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            if !inside_keyword {
+                if attempts.max_position > err_pos {
+                    expected.clear();
+                }
+                pos = attempts.max_position;
+                expected.extend(tokens);
             }
         }
     }
@@ -707,6 +760,28 @@ fn syntax_help(text: &str, pos: usize, expected: &[String]) -> Option<String> {
         return Some("a string must end with `\"` on the same line".into());
     }
     let rest = &text[pos..];
+    // An invisible or terminal-driving character glued to an email or a
+    // name (`bob@x.io<ESC>[8m`, a trailing no-break space).
+    if let Some(c) = rest
+        .chars()
+        .next()
+        .filter(|&c| !c.is_ascii_whitespace() && super::forbidden_in_email(c))
+    {
+        let before = text[..pos].chars().next_back();
+        let after_email = text[line_start..pos]
+            .rsplit(char::is_whitespace)
+            .next()
+            .is_some_and(|w| w.contains('@'));
+        let what = if after_email && before.is_some_and(|b| !b.is_whitespace()) {
+            "an email holds no whitespace, control or format character"
+        } else {
+            "outside a quoted string, a policy holds no control or format character"
+        };
+        return Some(format!(
+            "U+{:04X} is invisible or moves the cursor: {what}; remove it",
+            u32::from(c)
+        ));
+    }
     if rest.starts_with('=') || rest.starts_with(':') {
         return Some("clauses take no `=` or `:`; write e.g. `default_role read-only`".into());
     }
@@ -739,6 +814,33 @@ fn syntax_help(text: &str, pos: usize, expected: &[String]) -> Option<String> {
             }
         }
     }
+    // A keyword glued to what follows it (`grantdoc:r`, `asreader`,
+    // `allowana@acme.com`): a keyword is a whole word. A short tail is more
+    // likely a misspelling (`grants`), handled below.
+    let expects = |k: &str| expected.iter().any(|e| e.contains(&format!("`{k}")));
+    if !KEYWORDS.contains(&word.as_str()) {
+        let glued = KEYWORDS
+            .iter()
+            .filter(|k| word.len() > k.len() && word.starts_with(*k) && expects(k))
+            .max_by_key(|k| k.len());
+        if let Some(k) = glued {
+            let rest = &word[k.len()..];
+            if rest.len() >= 3 || rest.contains([':', '@', '/']) {
+                return Some(format!(
+                    "a keyword is a whole word: write `{k} {rest}` with a space"
+                ));
+            }
+        }
+    }
+    if expected.iter().any(|e| e == "a number") {
+        let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && digits < word.len() {
+            let (number, rest) = word.split_at(digits);
+            return Some(format!(
+                "a number is a whole word: write `{number} {rest}` with a space"
+            ));
+        }
+    }
     // A misspelt clause keyword: one of those expected here (`grnat`), or
     // one glued to more letters (`grants`, `owners`).
     if !word.is_empty() && !KEYWORDS.contains(&word.as_str()) {
@@ -764,7 +866,8 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "invariant",
 ];
 
-/// Words of the clauses inside items, for "did you mean" on a misspelt one.
+/// Words of the clauses inside items, for "did you mean" on a misspelt one
+/// and for the help on one glued to the next word.
 const KEYWORDS: &[&str] = &[
     "admin_team",
     "default_team",
@@ -782,6 +885,18 @@ const KEYWORDS: &[&str] = &[
     "deny",
     "nobody",
     "implies",
+    "target",
+    "in",
+    "as",
+    "on",
+    "to",
+    "may",
+    "at",
+    "most",
+    "users",
+    "user",
+    "team",
+    "role",
 ];
 
 /// Byte offsets of the `{` still open at the end of `before`, ignoring

@@ -120,7 +120,10 @@ impl Scanner<'_> {
         end
     }
 
-    /// `bare_email`; a quoted email goes to the grammar.
+    /// `bare_email`; a quoted email goes to the grammar, and so does one
+    /// that holds a character outside printable ASCII which `email_char`
+    /// refuses (a control, format or whitespace character: the grammar ends
+    /// the email there, and reports what follows).
     fn email(&mut self) -> Option<Name> {
         self.skip_trivia();
         let (start, at) = self.run(is_email_char);
@@ -129,6 +132,11 @@ impl Scanner<'_> {
         }
         self.pos += 1;
         let (domain, end) = self.run(is_email_char);
+        let email = &self.text[start..end];
+        let plain = email.bytes().all(|b| b.is_ascii_graphic());
+        if !plain && email.chars().any(super::forbidden_in_email) {
+            return None;
+        }
         (domain < end).then(|| self.name((start, end)))
     }
 

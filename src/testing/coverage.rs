@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::compile::Subject;
+use crate::escape::text as esc;
 use crate::eval::{Explanation, Link};
 use crate::source::{FileId, Span};
 use crate::Policy;
@@ -244,7 +245,7 @@ impl Coverage {
                 k.covered, k.total, k.percent
             ));
             for item in &k.uncovered {
-                out.push_str(&format!("    not exercised: {item}\n"));
+                out.push_str(&format!("    not exercised: {}\n", esc(item)));
             }
         }
         out

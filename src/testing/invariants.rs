@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::compile::{subject_grants, Subject};
+use crate::escape::text as esc;
 use crate::eval::{grant_paths, vias, Via};
 use crate::resolve::{InvariantKind, InvariantRule, PermSet, Scope};
 use crate::Policy;
@@ -23,23 +24,28 @@ pub struct Counterexample {
 }
 
 impl Counterexample {
+    /// One line; names are escaped ([`crate::escape`]).
     pub fn to_text(&self) -> String {
         let via: Vec<String> = self
             .via
             .iter()
-            .map(|v| match &v.share_role {
-                Some(s) => format!(
-                    "{} in `{}` as `{}` (shared as `{s}`)",
-                    v.through, v.team, v.role
-                ),
-                None => format!("{} in `{}` as `{}`", v.through, v.team, v.role),
+            .map(|v| {
+                let (team, role) = (esc(&v.team), esc(&v.role));
+                match &v.share_role {
+                    Some(s) => format!(
+                        "{} in `{team}` as `{role}` (shared as `{}`)",
+                        v.through,
+                        esc(s)
+                    ),
+                    None => format!("{} in `{team}` as `{role}`", v.through),
+                }
             })
             .collect();
         format!(
             "{} holds {} on {}, via {}",
-            self.user,
-            self.permission,
-            self.scope,
+            esc(&self.user),
+            esc(&self.permission),
+            esc(&self.scope),
             via.join("; ")
         )
     }

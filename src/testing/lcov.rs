@@ -53,9 +53,9 @@ pub fn render(coverage: &Coverage) -> Lcov {
                     .iter()
                     .enumerate()
                     .map(|(i, (_, hits))| Record::BranchData {
-                        line: l.line as u32,
+                        line: saturating(l.line),
                         block: 0,
-                        branch: i as u32,
+                        branch: saturating(i),
                         taken: (l.hits > 0).then_some(*hits as u64),
                     })
             })
@@ -68,23 +68,30 @@ pub fn render(coverage: &Coverage) -> Lcov {
             let found = branches.len();
             records.extend(branches);
             records.push(Record::BranchesFound {
-                found: found as u32,
+                found: saturating(found),
             });
-            records.push(Record::BranchesHit { hit: taken as u32 });
+            records.push(Record::BranchesHit {
+                hit: saturating(taken),
+            });
         }
         records.extend(file.iter().map(|l| Record::LineData {
-            line: l.line as u32,
+            line: saturating(l.line),
             count: l.hits as u64,
             checksum: None,
         }));
         records.push(Record::LinesFound {
-            found: file.len() as u32,
+            found: saturating(file.len()),
         });
         records.push(Record::LinesHit {
-            hit: file.iter().filter(|l| l.hits > 0).count() as u32,
+            hit: saturating(file.iter().filter(|l| l.hits > 0).count()),
         });
         records.push(Record::EndOfRecord);
     }
     let text = records.iter().map(|r| format!("{r}\n")).collect();
     Lcov { text, skipped }
+}
+
+/// LCOV's counters are 32-bit; a count past them is shown as the largest.
+fn saturating(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -15,6 +15,7 @@ pub use coverage::{Coverage, CoverageKind, LineHits};
 pub use invariants::{Counterexample, RuleResult};
 
 use crate::compile::Subject;
+use crate::escape::text as esc;
 use crate::eval::{Decision, Explanation, Query};
 use crate::syntax::ast::Expect;
 use crate::Policy;
@@ -147,12 +148,13 @@ fn indent(text: &str, by: &str) -> String {
 }
 
 impl Report {
-    /// Text for people; ends with the `N passed, N failed` line.
+    /// Text for people; ends with the `N passed, N failed` line. Names, test
+    /// lines and paths are escaped ([`crate::escape`]).
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for t in &self.tests {
             let status = if t.passed { "ok" } else { "FAILED" };
-            out.push_str(&format!("test \"{}\" ... {status}\n", t.name));
+            out.push_str(&format!("test \"{}\" ... {status}\n", esc(&t.name)));
             for line in t.lines.iter().filter(|l| !l.passed) {
                 let expected = match line.expect {
                     Expect::Allow => "allow",
@@ -164,8 +166,8 @@ impl Report {
                 };
                 out.push_str(&format!(
                     "  {}: expected {expected}, got {got}: {}\n",
-                    line.at,
-                    line.text.trim()
+                    esc(&line.at),
+                    esc(line.text.trim())
                 ));
                 if let Some(e) = &line.explanation {
                     out.push_str(&indent(&e.to_text(), "    "));
@@ -174,11 +176,15 @@ impl Report {
         }
         for inv in &self.invariants {
             let status = if inv.passed { "ok" } else { "FAILED" };
-            out.push_str(&format!("invariant \"{}\" ... {status}\n", inv.name));
+            out.push_str(&format!("invariant \"{}\" ... {status}\n", esc(&inv.name)));
             for rule in inv.rules.iter().filter(|r| !r.passed) {
-                out.push_str(&format!("  {}: `{}` does not hold\n", rule.at, rule.rule));
+                out.push_str(&format!(
+                    "  {}: `{}` does not hold\n",
+                    esc(&rule.at),
+                    esc(&rule.rule)
+                ));
                 if let Some(message) = &rule.message {
-                    out.push_str(&format!("    {message}\n"));
+                    out.push_str(&format!("    {}\n", esc(message)));
                 }
                 for c in &rule.counterexamples {
                     out.push_str(&format!("    {}\n", c.to_text()));

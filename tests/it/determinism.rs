@@ -19,7 +19,7 @@ const FILES: [&str; 6] = [
 /// starts a word begins an item; comments stay with what follows).
 fn items(text: &str) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
-    let mut depth = 0i32;
+    let mut depth = 0isize;
     let mut current = String::new();
     for line in text.lines() {
         let starts_item = depth == 0
@@ -32,7 +32,7 @@ fn items(text: &str) -> Vec<String> {
             items.push(std::mem::take(&mut current));
         }
         let code = line.split('#').next().unwrap_or("");
-        depth += code.matches('{').count() as i32 - code.matches('}').count() as i32;
+        depth += code.matches('{').count() as isize - code.matches('}').count() as isize;
         current.push_str(line);
         current.push('\n');
     }

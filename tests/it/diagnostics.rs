@@ -80,8 +80,11 @@ fn fixtures() {
 /// without one fails here.
 #[test]
 fn every_code_has_an_err_fixture() {
+    // A fixture for these would be megabytes of text: 65,537 declarations.
+    // `tests/it/model_ids.rs` builds them in memory instead.
+    let generated = [Code::TooMany];
     let mut missing = Vec::new();
-    for code in Code::ALL {
+    for code in Code::ALL.iter().filter(|c| !generated.contains(c)) {
         let parts: Vec<&str> = code.as_str().split("::").collect();
         let ["rolegraph", stage, name] = parts.as_slice() else {
             panic!("code `{code}` is not `rolegraph::<stage>::<name>`");

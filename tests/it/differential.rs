@@ -255,7 +255,7 @@ pub(crate) fn build(raw: &Raw) -> RefPolicy {
             } else {
                 p.members.push(Member {
                     team: team.clone(),
-                    email: cased(&email, case.rotate_left(j as u32)),
+                    email: cased(&email, case.rotate_left(u32::try_from(j).unwrap())),
                     role,
                 });
             }

@@ -2,6 +2,8 @@
 //! builds and links one test executable, not one per file. Each module is
 //! one concern; `common` and `reference` are shared helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Sizes in tests are small; the product code keeps the truncation lint.
+#![allow(clippy::cast_possible_truncation)]
 
 mod common;
 #[path = "../../benches/support/orgen.rs"]
@@ -39,7 +41,20 @@ mod lsp_client;
 mod lsp_features;
 mod lsp_neovim;
 mod lsp_robustness;
+mod model_cycles;
+mod model_diff_admins;
+mod model_emails;
+mod model_ids;
+mod model_keywords;
+mod model_rendering;
+mod model_scale;
+mod model_suggestions;
 mod never_panics;
+mod output_bundle_forgery;
+mod output_coverage_gate;
+mod output_escaping;
+mod output_helm;
+mod output_write_errors;
 mod plan_cli;
 mod plan_diff;
 mod plan_property;
