@@ -76,4 +76,5 @@ mod adaptive_errors;
 mod adaptive_execute;
 mod adaptive_pull;
 mod adaptive_standin;
+mod fmt_ast_roundtrip;
 mod syntax_keyword_table;
