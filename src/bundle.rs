@@ -37,7 +37,6 @@ fn build_line() -> String {
     let layout = [
         include_str!("resolve/model.rs"),
         include_str!("source.rs"),
-        include_str!("syntax/ast.rs"),
         include_str!("diagnostics.rs"),
         include_str!("bundle.rs"),
     ]

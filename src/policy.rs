@@ -9,7 +9,7 @@ use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{did_you_mean_suffix as suggestion, escape_controls, Diagnostic};
 use crate::eval::{self, Explanation, Query, What, WhoEntry};
 use crate::resolve::{self, fold_email, Model, Scope, ScopeError};
-use crate::source::{LoadError, Sources};
+use crate::source::{self, LoadError, Sources};
 
 /// A policy with no errors, compiled for queries.
 #[derive(Debug, Clone)]
@@ -25,6 +25,12 @@ pub struct Policy {
 pub enum PolicyError {
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// Policy text was asked for ([`Policy::read_text`]), and the path is a
+    /// compiled bundle.
+    #[error("`{0}` is a compiled bundle, and this command reads policy text: point `--policy` at the policy it was built from")]
+    IsBundle(String),
+    #[error("cannot load the bundle `{path}`: {source}")]
+    Bundle { path: String, source: BundleError },
     /// The policy has errors; the diagnostics (errors and warnings) say which.
     #[error("the policy has {} error(s)", .diagnostics.iter().filter(|d| d.is_error()).count())]
     Invalid {
@@ -59,16 +65,28 @@ pub enum QueryError {
 
 impl Policy {
     /// Reads, checks and compiles a `.policy` file or a directory of them;
-    /// or loads a bundle (`compile --format bundle`).
+    /// or loads a bundle (`compile --format bundle`), told apart by its
+    /// first bytes (a file that starts like a bundle is not UTF-8 text).
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        match Sources::load(path) {
-            Err(LoadError::IsBundle(_)) => Ok(Policy::load_bundle(path)?),
-            sources => Policy::from_sources(sources?),
+        if bundle::is_bundle_file(path) {
+            return Policy::load_bundle(path);
         }
+        Policy::from_sources(Sources::load(path)?)
     }
 
-    fn load_bundle(path: &Path) -> Result<Policy, LoadError> {
-        let bundle_error = |source| LoadError::Bundle {
+    /// The text of the policy at `path`, for what reads text rather than a
+    /// checked policy (`validate`, `fmt`, `diff`, the language server):
+    /// [`Sources::load`], with a compiled bundle refused as such rather
+    /// than as a file that is not UTF-8.
+    pub fn read_text(path: &Path) -> Result<Sources, PolicyError> {
+        if bundle::is_bundle_file(path) {
+            return Err(PolicyError::IsBundle(source::shown(path)));
+        }
+        Ok(Sources::load(path)?)
+    }
+
+    fn load_bundle(path: &Path) -> Result<Policy, PolicyError> {
+        let bundle_error = |source| PolicyError::Bundle {
             path: path.display().to_string(),
             source,
         };

@@ -142,13 +142,6 @@ pub enum LoadError {
     ControlCharacter { path: String },
     #[error("no `.policy` files found under `{0}`")]
     Empty(String),
-    #[error("`{0}` is a compiled bundle, and this command reads policy text: point `--policy` at the policy it was built from")]
-    IsBundle(String),
-    #[error("cannot load the bundle `{path}`: {source}")]
-    Bundle {
-        path: String,
-        source: crate::bundle::BundleError,
-    },
 }
 
 impl Sources {
@@ -214,9 +207,6 @@ impl Sources {
                 }
             }
         } else if meta.is_file() {
-            if crate::bundle::is_bundle_file(path) {
-                return Err(LoadError::IsBundle(shown(path)));
-            }
             let real = if is_link {
                 let target = path.canonicalize().map_err(io_error(path))?;
                 if target.extension().is_none_or(|e| e != "policy") {
@@ -254,7 +244,7 @@ impl Sources {
 }
 
 /// A path as shown in a message, control characters escaped.
-fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     walk::escaped(&path.display().to_string())
 }
 

@@ -146,7 +146,7 @@ pub fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, format: Format
 }
 
 pub fn load_sources(cli: &Cli) -> Result<Sources, Exit> {
-    Sources::load(&cli.policy).map_err(usage_error)
+    Policy::read_text(&cli.policy).map_err(usage_error)
 }
 
 /// Keeps a loaded policy until the process ends, and never frees it: one
@@ -172,7 +172,9 @@ pub fn policy_from_sources(cli: &Cli, sources: Sources) -> Result<Policy, Exit> 
 fn checked(cli: &Cli, loaded: Result<Policy, PolicyError>) -> Result<Policy, Exit> {
     match loaded {
         Ok(p) => Ok(p),
-        Err(PolicyError::Load(e)) => Err(usage_error(e)),
+        Err(e @ (PolicyError::Load(_) | PolicyError::IsBundle(_) | PolicyError::Bundle { .. })) => {
+            Err(usage_error(e))
+        }
         Err(PolicyError::Invalid {
             diagnostics,
             sources,

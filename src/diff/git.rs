@@ -18,6 +18,9 @@ use crate::source::{refused, walk, LoadError, Sources, MAX_FILE_BYTES};
 pub enum GitError {
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A path that is no policy text (a compiled bundle).
+    #[error(transparent)]
+    Text(#[from] crate::PolicyError),
     #[error("cannot run `git`: {0}")]
     Spawn(std::io::Error),
     #[error("`git {args}` failed: {message}")]
@@ -68,7 +71,7 @@ impl<'a> Origin<'a> {
 /// Reads the policy an origin names.
 pub fn load(origin: &Origin) -> Result<Sources, GitError> {
     match origin {
-        Origin::Path(p) => Ok(Sources::load(p)?),
+        Origin::Path(p) => Ok(crate::Policy::read_text(p)?),
         Origin::Git { rev, path } => load_rev(rev, path),
     }
 }

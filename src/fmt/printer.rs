@@ -18,6 +18,7 @@
 //!   column, two spaces after the longest code; elsewhere two spaces after it.
 
 use super::lexer::{Line, Tok};
+use crate::syntax::keywords::AUTH_KEYWORDS;
 
 const INDENT: &str = "  ";
 
@@ -98,7 +99,7 @@ fn layout(lines: &[Line]) -> Vec<Out> {
 
 fn class_of(word: &str) -> String {
     match word {
-        "admin_team" | "default_team" | "default_role" | "admins" => "auth".into(),
+        w if AUTH_KEYWORDS.contains(&w) => "auth".into(),
         "allow" | "deny" => "expect".into(),
         w => w.into(),
     }

@@ -21,8 +21,8 @@ use super::index::FileIndex;
 use super::position::LineIndex;
 use super::workspace::{DocKey, FileInput, Snapshot};
 use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::resolve::Expect;
 use crate::source::{FileId, Sources, Span};
-use crate::syntax::ast::Expect;
 use crate::testing;
 use crate::{Policy, PolicyError};
 
@@ -226,7 +226,9 @@ impl Analysis {
                 (policy.warnings.clone(), Some(Arc::new(policy)), failures)
             }
             Err(PolicyError::Invalid { diagnostics, .. }) => (diagnostics, None, vec![]),
-            Err(PolicyError::Load(e)) => (vec![], None, vec![internal(e.to_string())]),
+            Err(
+                e @ (PolicyError::Load(_) | PolicyError::IsBundle(_) | PolicyError::Bundle { .. }),
+            ) => (vec![], None, vec![internal(e.to_string())]),
         });
         let (problems, policy, failures) = checked.unwrap_or_else(|panic| {
             let what = super::server::panic_message(&*panic);

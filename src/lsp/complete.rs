@@ -17,7 +17,7 @@ use lsp_types::{
 
 use super::index::{Symbol, Usage};
 use super::server::{Answer, Ctx};
-use crate::syntax::ITEM_KEYWORDS;
+use crate::syntax::keywords::{AUTH_KEYWORDS, ITEM_KEYWORDS};
 
 /// Items sent at most; past this, the list is filtered by what was typed
 /// and marked incomplete, so the editor asks again as the user types.
@@ -221,7 +221,7 @@ fn wanted(tokens: &[Tok]) -> Want {
             Some("admin_team" | "default_team") => Want::Teams,
             Some("default_role") => Want::Roles,
             Some("admins") => Want::Emails,
-            _ => Want::Keywords(&["admin_team", "default_team", "default_role", "admins"]),
+            _ => Want::Keywords(AUTH_KEYWORDS),
         },
         Some("test") => match (w1, w2, w3) {
             (Some("allow" | "deny"), _, _) => Want::Emails,

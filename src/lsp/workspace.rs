@@ -14,7 +14,8 @@ use lsp_types::{TextDocumentContentChangeEvent, Uri};
 
 use super::position::LineIndex;
 use super::uri;
-use crate::source::{LoadError, Sources};
+use crate::source::LoadError;
+use crate::{Policy, PolicyError};
 
 /// How a document is known: by its path, or, for a buffer with no file
 /// (`untitled:`), by its URI.
@@ -106,13 +107,13 @@ impl Workspace {
         self.policy_is_file = self.policy.is_file();
         self.disk.clear();
         self.load_problem = None;
-        match Sources::load(&self.policy) {
+        match Policy::read_text(&self.policy) {
             Ok(sources) => {
                 for file in sources.files {
                     self.disk.insert(PathBuf::from(&file.name), file.text);
                 }
             }
-            Err(LoadError::Empty(_)) => {}
+            Err(PolicyError::Load(LoadError::Empty(_))) => {}
             Err(e) => self.load_problem = Some(e.to_string()),
         }
     }

@@ -8,7 +8,6 @@ use fixedbitset::FixedBitSet;
 use serde::{Deserialize, Serialize};
 
 use crate::source::{Sources, Span};
-use crate::syntax::ast::Expect;
 
 macro_rules! ids {
     ($($name:ident($int:ty) in $field:ident: $item:ty;)*) => {$(
@@ -60,9 +59,37 @@ ids! {
 /// `count_ones`, `insert` and `union_with` trust them (an unchecked read
 /// past the blocks, a grow to any length), so a set whose length and blocks
 /// disagree is refused there.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Two sets are equal when they hold the same permissions, whatever room
+/// each has (a bitset's own equality compares lengths too).
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
 #[serde(try_from = "FixedBitSet")]
 pub struct PermSet(FixedBitSet);
+
+impl PermSet {
+    /// The blocks up to the last one with a bit set: what equality and
+    /// hashing compare. Bits past the length are never set (`insert` grows
+    /// first, and [`TryFrom<FixedBitSet>`] refuses such a set).
+    fn significant_blocks(&self) -> &[u32] {
+        let blocks = self.0.as_slice();
+        let used = blocks.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        &blocks[..used]
+    }
+}
+
+impl PartialEq for PermSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.significant_blocks() == other.significant_blocks()
+    }
+}
+
+impl Eq for PermSet {}
+
+impl std::hash::Hash for PermSet {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.significant_blocks().hash(state);
+    }
+}
 
 impl TryFrom<FixedBitSet> for PermSet {
     type Error = String;
@@ -303,6 +330,14 @@ impl ScopePattern {
     }
 }
 
+/// What a test line expects: `allow` or `deny`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Allow,
+    Deny,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct TestLine {
     pub expect: Expect,
@@ -464,6 +499,9 @@ impl Model {
     }
     pub fn team(&self, key: &str) -> Option<TeamId> {
         self.names.teams.get(key).copied()
+    }
+    pub fn kind(&self, key: &str) -> Option<KindId> {
+        self.names.kinds.get(key).copied()
     }
 
     /// A scope as written: `global`, `team/KEY` or `KIND/KEY`.

@@ -99,6 +99,9 @@ async fn serve(options: Options) -> Result<(), ServeError> {
     })?;
     let addr = listener.local_addr().map_err(ServeError::Runtime)?;
     let service = Arc::new(state::Service::new(&options)?);
+    // Before the port is announced: a SIGINT or SIGTERM from then on stops
+    // the service cleanly, even while the first policy loads.
+    let shutdown = shutdown_signal();
     log(format_args!("listening on http://{addr}"));
 
     // The first policy loads while the port already answers `/health`
@@ -117,7 +120,7 @@ async fn serve(options: Options) -> Result<(), ServeError> {
 
     let reloader = reload::start(service.clone(), options.clone());
     let app = routes::router(service.clone());
-    server::run(listener, app, &options, shutdown_signal()).await;
+    server::run(listener, app, &options, shutdown).await;
     reloader.abort();
     service.shutdown_log();
     log(format_args!("stopped"));
@@ -141,28 +144,46 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(BACKLOG)
 }
 
-/// SIGTERM or Ctrl-C (SIGINT).
-async fn shutdown_signal() {
+/// SIGTERM or Ctrl-C (SIGINT). The handlers are installed when this is
+/// called, not when the future is first polled, so a signal that comes
+/// before the server runs is not the default action (death by signal).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let streams = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match streams {
+            (Some(mut term), Some(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            (Some(mut term), None) => {
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = tokio::signal::ctrl_c() => {}
                 }
             }
-            Err(_) => {
+            (None, Some(mut int)) => {
+                int.recv().await;
+            }
+            (None, None) => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        log(format_args!("shutting down: finishing requests in flight"));
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    log(format_args!("shutting down: finishing requests in flight"));
 }
 
 /// One line of the service's log on stderr.

@@ -55,12 +55,14 @@ pub fn load(path: &Path) -> Result<Loaded, LoadFailure> {
             policy,
             loaded_at: SystemTime::now(),
         }),
-        Err(PolicyError::Load(e)) => Err(LoadFailure {
-            message: e.to_string(),
-            report: None,
-            diagnostics: None,
-            invalid: false,
-        }),
+        Err(e @ (PolicyError::Load(_) | PolicyError::IsBundle(_) | PolicyError::Bundle { .. })) => {
+            Err(LoadFailure {
+                message: e.to_string(),
+                report: None,
+                diagnostics: None,
+                invalid: false,
+            })
+        }
         Err(PolicyError::Invalid {
             diagnostics,
             sources,

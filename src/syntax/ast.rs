@@ -5,7 +5,9 @@ use compact_str::CompactString;
 
 use crate::source::Span;
 
-/// A value with the span it was written at. Equality ignores the span.
+/// A value with the span it was written at. Equality ignores the span, and
+/// so does every AST node's: two files that say the same thing are equal,
+/// however they are laid out (`fmt`'s round trip holds it).
 #[derive(Clone, Debug)]
 pub struct Spanned<T> {
     pub node: T,
@@ -29,12 +31,12 @@ impl<T> Spanned<T> {
 /// large org is millions of them.
 pub type Name = Spanned<CompactString>;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct File {
     pub items: Vec<Item>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Auth(Auth),
     Kind(Kind),
@@ -57,13 +59,13 @@ pub struct Auth {
     pub admins: Option<Vec<Name>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Kind {
     pub key: Name,
     pub title: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Permission {
     pub name: Name,
     /// `global`, `team` or a kind key, as written.
@@ -73,7 +75,7 @@ pub struct Permission {
     pub description: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Role {
     pub key: Name,
     pub title: Option<String>,
@@ -85,7 +87,7 @@ pub struct Role {
     pub only_in: Option<Vec<Name>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct User {
     pub email: Name,
     pub name: Option<String>,
@@ -93,7 +95,7 @@ pub struct User {
     pub teams: Vec<(Name, Name)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Team {
     pub key: Name,
     pub title: Option<String>,
@@ -101,7 +103,7 @@ pub struct Team {
     pub members: Vec<(Name, Name)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Resource {
     pub kind: Name,
     pub key: Name,
@@ -117,14 +119,14 @@ pub struct Share {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Test {
     pub name: Name,
     pub lines: Vec<TestLine>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// `allow` or `deny`, as written at the start of a test line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
     Allow,
     Deny,
@@ -140,7 +142,7 @@ pub struct TestLine {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Invariant {
     pub name: Name,
     pub rules: Vec<Spanned<Rule>>,
@@ -174,4 +176,56 @@ pub enum Rule {
         implied: Name,
         scope: Option<Name>,
     },
+}
+
+impl PartialEq for Auth {
+    fn eq(&self, other: &Self) -> bool {
+        let Auth {
+            span: _,
+            admin_team,
+            default_team,
+            default_role,
+            admins,
+        } = self;
+        (admin_team, default_team, default_role, admins)
+            == (
+                &other.admin_team,
+                &other.default_team,
+                &other.default_role,
+                &other.admins,
+            )
+    }
+}
+
+impl PartialEq for Share {
+    fn eq(&self, other: &Self) -> bool {
+        let Share {
+            team,
+            role,
+            owner,
+            span: _,
+        } = self;
+        (team, role, owner) == (&other.team, &other.role, &other.owner)
+    }
+}
+
+impl PartialEq for TestLine {
+    fn eq(&self, other: &Self) -> bool {
+        let TestLine {
+            expect,
+            user,
+            permission,
+            scope,
+            to,
+            span: _,
+        } = self;
+        (expect, user, permission, scope, to)
+            == (
+                &other.expect,
+                &other.user,
+                &other.permission,
+                &other.scope,
+                &other.to,
+            )
+    }
 }

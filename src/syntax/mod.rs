@@ -1,10 +1,15 @@
 //! Text -> spanned AST.
 
 pub mod ast;
+mod errors;
+mod files;
+pub mod keywords;
 mod parser;
 mod scan;
 
-pub use parser::{parse_file, parse_with_grammar, ITEM_KEYWORDS};
+pub use files::parse_files;
+pub use keywords::ITEM_KEYWORDS;
+pub use parser::{parse_file, parse_with_grammar};
 pub use scan::scan_bulk;
 
 /// Whether an email may not hold this character: whitespace, control and

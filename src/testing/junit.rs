@@ -11,7 +11,7 @@ use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::{InvariantResult, LineResult, Report, TestResult};
 use crate::eval::Decision;
-use crate::syntax::ast::Expect;
+use crate::resolve::Expect;
 
 /// Text XML 1.0 can hold. `quick-junit` drops control characters but keeps
 /// U+FFFE and U+FFFF, which XML forbids too (a policy string may hold them):

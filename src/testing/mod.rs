@@ -17,7 +17,7 @@ pub use invariants::{Counterexample, RuleResult};
 use crate::compile::Subject;
 use crate::escape::text as esc;
 use crate::eval::{Decision, Explanation, Query};
-use crate::syntax::ast::Expect;
+use crate::resolve::Expect;
 use crate::Policy;
 
 #[derive(Clone, Debug, Serialize)]

@@ -3,6 +3,7 @@
 //! (non-ASCII, CRLF, a byte-order mark), files outside the policy. Each
 //! gets a clean answer, and the server stays up.
 
+use rolegraph::syntax::keywords::{is_keyword, ITEM_KEYWORDS, KEYWORDS};
 use serde_json::{json, Value};
 
 use crate::lsp_client::{position_of, uri, workspace, Client};
@@ -27,8 +28,78 @@ fn shipped() -> Vec<String> {
     files
 }
 
+/// How a prefix of `text` ends, as the parser and the checker see it: the
+/// item the cut is in, and the cut's line up to it with each name, email,
+/// permission, scope and number by its kind, keywords as written, a string
+/// and a comment as such, and a word cut in two marked (`K…` for the start
+/// of a keyword). Two prefixes that end alike take the same paths through
+/// the analysis, so the test types one of each (about 900 of the 8,700
+/// prefixes of the shipped files, every case of the grammar still met). A line with
+/// a character wider than a byte, where positions count UTF-16 units, is
+/// typed at every character.
+fn shape(text: &str, end: usize) -> (String, String, Option<usize>) {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "_.-:/*@".contains(c);
+    let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+    let item = text[..line_start]
+        .lines()
+        .rev()
+        .find(|l| l.starts_with(|c: char| !c.is_whitespace() && c != '#' && c != '}'))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default();
+    let line = &text[line_start..end];
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c.is_whitespace() {
+            out.push(' ');
+            rest = rest.trim_start();
+        } else if c == '#' {
+            out.push('#');
+            break;
+        } else if c == '"' {
+            match rest[1..].find('"') {
+                Some(close) => {
+                    out.push_str("\"s\"");
+                    rest = &rest[close + 2..];
+                }
+                None => {
+                    out.push_str("\"…");
+                    break;
+                }
+            }
+        } else if is_word(c) {
+            let len = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+            let word = &rest[..len];
+            rest = &rest[len..];
+            let cut = rest.is_empty() && text[end..].starts_with(is_word);
+            let keyword_start = KEYWORDS
+                .iter()
+                .chain(ITEM_KEYWORDS)
+                .any(|k| k.starts_with(word));
+            out.push_str(match () {
+                () if cut && keyword_start => "K",
+                () if is_keyword(word) && !cut => word,
+                () if word.contains('@') => "E",
+                () if word.contains(':') => "P",
+                () if word.contains('/') => "S",
+                () if word.bytes().all(|b| b.is_ascii_digit()) => "N",
+                () => "W",
+            });
+            if cut {
+                out.push('…');
+            }
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let wide = !text[line_start..line_end].is_ascii();
+    (item.to_string(), out, wide.then_some(end))
+}
+
 #[test]
-fn every_prefix_of_every_shipped_file_gets_diagnostics() {
+fn every_kind_of_prefix_of_every_shipped_file_gets_diagnostics() {
     let (_dir, root) = workspace();
     let mut client = Client::start(&root, &[]);
     let mut changes = 0;
@@ -37,10 +108,16 @@ fn every_prefix_of_every_shipped_file_gets_diagnostics() {
         let text = std::fs::read_to_string(&path).unwrap();
         let uri = client.open(&path, &text);
         assert!(client.diagnostics(&uri, Some(1)).is_empty(), "{name}");
-        // Each prefix, as typed: a change, then its diagnostics. A server
-        // that crashed or hung fails the wait.
+        // Each prefix that ends in a way not seen before in this file (see
+        // `shape`), and each whole line, as typed: a change, then its
+        // diagnostics. A server that crashed or hung fails the wait.
         let mut version = 1;
+        let mut seen = std::collections::HashSet::new();
         for (end, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let line_end = text[end..].starts_with('\n') || end == text.len();
+            if !seen.insert(shape(&text, end)) && !line_end {
+                continue;
+            }
             version += 1;
             client.change(&uri, version, &text[..end]);
             client.diagnostics(&uri, Some(version));
@@ -51,7 +128,8 @@ fn every_prefix_of_every_shipped_file_gets_diagnostics() {
             json!({"textDocument": {"uri": uri}}),
         );
     }
-    assert!(changes > 5000, "{changes}");
+    // About 900 of the 8,700 prefixes.
+    assert!(changes > 700, "{changes}");
     // Still answering.
     client.ask("workspace/symbol", json!({"query": "admin"}));
     client.shutdown();
