@@ -1,6 +1,6 @@
 //! The JSON documents of `explain`, `who` and `what` (`--format json`), built
-//! here once so that the command line and the decision service print the
-//! same bytes.
+//! here once so that the command line and the decision service (`serve`)
+//! print the same bytes.
 //!
 //! In: a [`Named`] explanation or `who` answer, or a [`What`]. Out: the
 //! document, pretty-printed, with a final newline.
