@@ -260,9 +260,10 @@ impl Policy {
         )
     }
 
-    /// Everything a user can do, by scope.
-    pub fn what(&self, user: &str) -> What {
-        eval::what(&self.model, &self.matrix, user)
+    /// Everything a user can do, by scope: prints as text (`to_text`),
+    /// serializes as `what`'s JSON.
+    pub fn what(&self, user: &str) -> Named<'_, What> {
+        Named::new(&self.model, eval::what(&self.model, &self.matrix, user))
     }
 
     /// The compiled document of SPEC §6 as JSON.

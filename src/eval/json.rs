@@ -2,8 +2,8 @@
 //! here once so that the command line and the decision service (`serve`)
 //! print the same bytes.
 //!
-//! In: a [`Named`] explanation or `who` answer, or a [`What`]. Out: the
-//! document, pretty-printed, with a final newline.
+//! In: a [`Named`] explanation, `who` or `what` answer. Out: the document,
+//! pretty-printed, with a final newline.
 
 use serde::Serialize;
 
@@ -21,7 +21,7 @@ pub fn who(w: &Named<'_, Who>) -> String {
 }
 
 /// `what --format json`.
-pub fn what(w: &What) -> String {
+pub fn what(w: &Named<'_, What>) -> String {
     pretty(w)
 }
 

@@ -1,6 +1,6 @@
 //! The evaluator's reports as people and programs read them.
 //!
-//! In: a typed report ([`Explanation`], [`Who`], a [`Via`]) and the model
+//! In: a typed report ([`Explanation`], [`Who`], [`What`], a [`Via`]) and the model
 //! whose names its ids stand for. Out: text for a terminal, JSON, and, for a
 //! `via`, Markdown. Each thing is written one way per format, here: a `via`
 //! reads `TEAM as ROLE`, `TEAM as ROLE, shared as ROLE` or
@@ -17,7 +17,7 @@ use serde::{Serialize, Serializer};
 
 use super::explain::{Decision, Explanation, Link, MemberAt, PathReport, Reason};
 use super::paths::{Failure, Through, Via};
-use super::who::Who;
+use super::who::{What, Who};
 use crate::escape::{code_span, text as esc};
 use crate::resolve::{MemberSource, Model, PermId, Scope};
 
@@ -640,5 +640,65 @@ impl Render for Who {
             })
             .collect();
         serde_json::json!({ "users": users }).serialize(s)
+    }
+}
+
+// ---------------------------------------------------------------- what
+
+#[derive(Serialize)]
+struct WhatJson<'a> {
+    user: &'a str,
+    #[serde(skip_serializing_if = "is_false")]
+    new_login: bool,
+    scopes: Vec<ScopeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ScopeJson<'a> {
+    scope: String,
+    permissions: Vec<&'a str>,
+}
+
+impl Render for What {
+    /// Each scope, then the permissions held there; every name escaped.
+    fn text(&self, model: &Model) -> String {
+        let mut out = String::new();
+        let user = shown(&self.user);
+        if self.new_login() {
+            out.push_str(&format!(
+                "note: `{user}` is declared nowhere: shown as a new login\n"
+            ));
+        }
+        if self.scopes.is_empty() {
+            out.push_str(&format!("{user} can do nothing\n"));
+        }
+        for s in &self.scopes {
+            out.push_str(&format!("{}\n", shown(&model.scope_name(s.scope))));
+            for &p in &s.permissions {
+                out.push_str(&format!("  {}\n", shown(&model[p].name)));
+            }
+        }
+        out
+    }
+
+    /// `{"user", "new_login" (only when true), "scopes": [{"scope", "permissions"}]}`.
+    fn json<S: Serializer>(&self, model: &Model, s: S) -> Result<S::Ok, S::Error> {
+        WhatJson {
+            user: &self.user,
+            new_login: self.new_login(),
+            scopes: self
+                .scopes
+                .iter()
+                .map(|g| ScopeJson {
+                    scope: model.scope_name(g.scope),
+                    permissions: g
+                        .permissions
+                        .iter()
+                        .map(|&p| model[p].name.as_str())
+                        .collect(),
+                })
+                .collect(),
+        }
+        .serialize(s)
     }
 }

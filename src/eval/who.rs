@@ -5,11 +5,8 @@
 //! ([`super::paths`]); `what` reads the subject's rows ([`subject_grants`]),
 //! the forward enumeration of the same rule.
 
-use serde::Serialize;
-
 use super::paths::{vias, Via};
 use crate::compile::{subject_grants, Matrix, Subject};
-use crate::escape::text as esc;
 use crate::resolve::{Model, PermId, Scope};
 
 /// One holder and the ways they hold the permission.
@@ -49,64 +46,45 @@ pub fn who(model: &Model, m: &Matrix, perm: PermId, scope: Scope) -> Who {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The permissions a subject holds at one scope, sorted by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScopeGrants {
-    pub scope: String,
-    pub permissions: Vec<String>,
+    pub scope: Scope,
+    pub permissions: Vec<PermId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Everything a user can do, by scope (sorted by scope name), by id;
+/// [`super::render`] names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct What {
+    /// The email asked about, as users are stored.
     pub user: String,
-    /// True when the user is declared nowhere (evaluated as a new login);
-    /// in JSON only when true, as in every answer.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub new_login: bool,
+    pub subject: Subject,
     pub scopes: Vec<ScopeGrants>,
 }
 
 impl What {
-    /// `what`'s text: each scope, then the permissions held there. Names are
-    /// escaped ([`crate::escape`]).
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let user = esc(&self.user);
-        if self.new_login {
-            out.push_str(&format!(
-                "note: `{user}` is declared nowhere: shown as a new login\n"
-            ));
-        }
-        if self.scopes.is_empty() {
-            out.push_str(&format!("{user} can do nothing\n"));
-        }
-        for s in &self.scopes {
-            out.push_str(&format!("{}\n", esc(&s.scope)));
-            for p in &s.permissions {
-                out.push_str(&format!("  {}\n", esc(p)));
-            }
-        }
-        out
+    /// The user is declared nowhere and was evaluated as a new login.
+    pub fn new_login(&self) -> bool {
+        self.subject == Subject::NewLogin
     }
 }
 
+/// What `user` holds: the subject's rows of the compiled matrix.
 pub fn what(model: &Model, m: &Matrix, user: &str) -> What {
     let subject = Subject::of(model, user);
-    let mut scopes: Vec<ScopeGrants> = subject_grants(model, m, subject)
+    let mut scopes: Vec<(String, ScopeGrants)> = subject_grants(model, m, subject)
         .into_iter()
         .map(|(scope, perms)| {
-            let mut permissions: Vec<String> =
-                perms.iter().map(|p| model[p].name.clone()).collect();
-            permissions.sort();
-            ScopeGrants {
-                scope: model.scope_name(scope),
-                permissions,
-            }
+            let mut permissions: Vec<PermId> = perms.iter().collect();
+            permissions.sort_by(|&a, &b| model[a].name.cmp(&model[b].name));
+            (model.scope_name(scope), ScopeGrants { scope, permissions })
         })
         .collect();
-    scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
+    scopes.sort_by(|a, b| a.0.cmp(&b.0));
     What {
         user: crate::resolve::fold_email(user),
-        new_login: subject == Subject::NewLogin,
-        scopes,
+        subject,
+        scopes: scopes.into_iter().map(|(_, s)| s).collect(),
     }
 }

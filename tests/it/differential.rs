@@ -571,7 +571,13 @@ fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
         let got_rows: BTreeSet<(String, String)> = what
             .scopes
             .iter()
-            .flat_map(|s| s.permissions.iter().map(|p2| (s.scope.clone(), p2.clone())))
+            .flat_map(|s| {
+                let m = &policy.model;
+                let scope = m.scope_name(s.scope);
+                s.permissions
+                    .iter()
+                    .map(move |&p2| (scope.clone(), m[p2].name.clone()))
+            })
             .collect();
         let row_user = if reference.declared(&email) {
             email.to_lowercase()

@@ -13,7 +13,7 @@ use std::path::Path;
 use rolegraph::audit::{EnabledBy, Escalation, Gain, Step};
 use rolegraph::diff::{Change, Diff, RowChange};
 use rolegraph::escape::is_unsafe;
-use rolegraph::eval::{Decision, Named, ScopeGrants, Through, ViaNames, What};
+use rolegraph::eval::{Decision, Named, Through, ViaNames};
 use rolegraph::graph::{Edge, EdgeKind, Graph, Node, NodeKind};
 use rolegraph::testing::{
     Counterexample, Coverage, CoverageKind, InvariantResult, LineResult, Report, RuleResult,
@@ -230,15 +230,18 @@ fn who_and_what_hold_their_shape() {
         .collect()
     });
     holds_shape("what", |h| {
-        What {
-            user: h.into(),
-            new_login: true,
-            scopes: vec![ScopeGrants {
-                scope: h.into(),
-                permissions: vec![h.into(), h.into()],
-            }],
-        }
-        .to_text()
+        let policy = rolegraph::Policy::load(Path::new(POLICIES)).unwrap();
+        let hostile = renamed(h);
+        // A new login (the note names the user) and a declared user.
+        ["nobody@declared.nowhere", "maria@acme.com"]
+            .iter()
+            .map(|user| {
+                let mut what = policy.what(user).into_inner();
+                assert!(!what.scopes.is_empty(), "{user} holds something");
+                what.user = h.into();
+                Named::new(&hostile.model, what).to_text()
+            })
+            .collect()
     });
 }
 
