@@ -7,7 +7,7 @@ use crate::bundle::{self, BundleError};
 use crate::compile::{self, Matrix, Subject};
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{did_you_mean_suffix as suggestion, escape_controls, Diagnostic};
-use crate::eval::{self, Explanation, Query, What, WhoEntry};
+use crate::eval::{self, Explanation, Named, Query, What, Who};
 use crate::resolve::{self, fold_email, Model, Scope, ScopeError};
 use crate::source::{self, LoadError, Sources};
 
@@ -260,19 +260,28 @@ impl Policy {
         self.matrix.can(query)
     }
 
-    /// The decision with every path considered.
-    pub fn explain(&self, query: &Query, user: &str) -> Explanation {
-        eval::explain(&self.model, &self.matrix, query, user)
+    /// The decision with every path considered: a typed report that prints
+    /// as text (`to_text`) and serializes as `explain`'s JSON.
+    pub fn explain(&self, query: &Query, user: &str) -> Named<'_, Explanation> {
+        Named::new(
+            &self.model,
+            eval::explain(&self.model, &self.matrix, query, user),
+        )
     }
 
-    /// Who holds the permission at the scope, each with what it comes through.
-    pub fn who(&self, perm: crate::resolve::PermId, scope: Scope) -> Vec<WhoEntry> {
-        eval::who(&self.model, &self.matrix, perm, scope)
+    /// Who holds the permission at the scope, each with every path that
+    /// grants it: prints as text (`to_text`), serializes as `who`'s JSON.
+    pub fn who(&self, perm: crate::resolve::PermId, scope: Scope) -> Named<'_, Who> {
+        Named::new(
+            &self.model,
+            eval::who(&self.model, &self.matrix, perm, scope),
+        )
     }
 
-    /// Everything a user can do, by scope.
-    pub fn what(&self, user: &str) -> What {
-        eval::what(&self.model, &self.matrix, user)
+    /// Everything a user can do, by scope: prints as text (`to_text`),
+    /// serializes as `what`'s JSON.
+    pub fn what(&self, user: &str) -> Named<'_, What> {
+        Named::new(&self.model, eval::what(&self.model, &self.matrix, user))
     }
 
     /// The compiled document of SPEC §6 as JSON.

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use super::output::{format, load_policy, note, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::eval::batch::{answer_lines, decision_line, read_line, Line};
-use crate::eval::{who_text, Decision, Query};
+use crate::eval::{json, Decision, Query};
 use crate::resolve::{fold_email, Scope};
 use crate::Policy;
 
@@ -190,7 +190,7 @@ pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
     let (policy, q) = resolve(cli, asked)?;
     let e = policy.explain(&q, asked.user);
     match fmt {
-        Format::Json => print(&crate::eval::json::explain(&e)),
+        Format::Json => print(&json::explain(&e)),
         _ => {
             if q.subject == crate::compile::Subject::NewLogin {
                 new_login_note(policy, asked.user, "explained");
@@ -204,16 +204,15 @@ pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
 pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
     let policy = load_policy(cli)?;
-    let m = &policy.model;
     let perm = policy.permission(permission).map_err(usage_error)?;
     let scope = match scope {
         Some(s) => policy.scope(s).map_err(usage_error)?,
         None => Scope::Global,
     };
-    let users = policy.who(perm, scope);
+    let who = policy.who(perm, scope);
     match fmt {
-        Format::Json => print(&crate::eval::json::who(&users)),
-        _ => print(&who_text(&users, permission, &m.scope_name(scope))),
+        Format::Json => print(&json::who(&who)),
+        _ => print(&who.to_text()),
     }
     Ok(Exit::Success)
 }
@@ -223,7 +222,7 @@ pub fn what(cli: &Cli, user: &str) -> CmdResult {
     let policy = load_policy(cli)?;
     let w = policy.what(user);
     match fmt {
-        Format::Json => print(&crate::eval::json::what(&w)),
+        Format::Json => print(&json::what(&w)),
         _ => print(&w.to_text()),
     }
     Ok(Exit::Success)

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::compile::{subject_grants, Subject};
-use crate::eval::{vias, Via};
+use crate::eval::{vias, ViaNames};
 use crate::resolve::{Model, PermId, Scope};
 use crate::Policy;
 
@@ -38,8 +38,8 @@ pub struct RowChange {
     pub permission: String,
     pub scope: String,
     /// How the row is held: in the new policy for a granted row, in the old
-    /// one for a revoked row.
-    pub via: Vec<Via>,
+    /// one for a revoked row. By name: ids mean nothing across two policies.
+    pub via: Vec<ViaNames>,
 }
 
 /// What changed between two policies.
@@ -154,13 +154,10 @@ fn row(policy: &Policy, name: &str, (scope, perm): &(String, String), held: Held
         user: name.to_string(),
         permission: perm.clone(),
         scope: scope.clone(),
-        via: vias(
-            &policy.model,
-            &policy.matrix,
-            held.subject,
-            held.perm,
-            held.scope,
-        ),
+        via: vias(&policy.matrix, held.subject, held.perm, held.scope)
+            .iter()
+            .map(|v| v.names(&policy.model))
+            .collect(),
     }
 }
 

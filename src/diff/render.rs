@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use super::{Change, Diff, RowChange};
 use crate::escape::{code_span, text as esc};
-use crate::eval::Via;
+use crate::eval::{vias_markdown, vias_text};
 
 /// Rows in a Markdown table before the rest is left out: a GitHub comment
 /// holds at most 65536 characters.
@@ -29,23 +29,6 @@ pub fn summary(diff: &Diff) -> String {
         diff.users(),
         diff.changes.len()
     )
-}
-
-/// One way a row is held, in words: `ml-team as power_user, shared as admin`,
-/// each name passed through `name` (escaped for text, a code span for
-/// Markdown).
-fn via_words(via: &Via, name: impl Fn(&str) -> String) -> String {
-    let (team, role) = (name(&via.team), name(&via.role));
-    match (via.through, &via.share_role) {
-        ("global", _) => format!("{team} as {role} (global)"),
-        (_, Some(share)) => format!("{team} as {role}, shared as {}", name(share)),
-        _ => format!("{team} as {role}"),
-    }
-}
-
-fn vias_with(row: &RowChange, name: impl Fn(&str) -> String + Copy) -> String {
-    let v: Vec<String> = row.via.iter().map(|via| via_words(via, name)).collect();
-    v.join("; ")
 }
 
 /// A change in words, without its item and name, each value passed through
@@ -106,7 +89,7 @@ pub fn to_text(diff: &Diff) -> String {
             let _ = writeln!(
                 out,
                 "{mark} {user:user_w$}  {permission:perm_w$}  {scope:scope_w$}  via {}",
-                vias_with(r, |s| esc(s).into_owned())
+                vias_text(&r.via)
             );
         }
     }
@@ -148,7 +131,7 @@ fn rows_table(rows: &[RowChange]) -> String {
             code_span(&r.user),
             code_span(&r.permission),
             code_span(&r.scope),
-            vias_with(r, code_span)
+            vias_markdown(&r.via)
         );
     }
     if rows.len() > MARKDOWN_MAX_ROWS {

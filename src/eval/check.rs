@@ -1,6 +1,9 @@
 //! The decision rule of SPEC §2, over the compiled matrix. A check allocates
-//! nothing: it reads two short sorted arrays and tests bits.
+//! nothing: it reads two short sorted arrays and tests bits. Whether one
+//! share grants is [`share_failure`], the same test the path enumerator
+//! ([`super::paths`]) reports on.
 
+use super::paths::{share_failure, ShareRef};
 use crate::compile::{Matrix, Subject};
 use crate::resolve::{PermId, Scope, TeamId};
 
@@ -75,10 +78,14 @@ impl Matrix {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    if (share.owner || !requires_owner)
-                        && self.has(role, perm)
-                        && self.has(share.role, perm)
-                    {
+                    let share = ShareRef {
+                        resource,
+                        team: share.team,
+                        role: share.role,
+                        owner: share.owner,
+                    };
+                    let access = self.access(subject);
+                    if share_failure(&access, Some(role), share, perm, requires_owner).is_none() {
                         return true;
                     }
                     i += 1;

@@ -349,8 +349,10 @@ fn identical_roles(m: &Model, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A share whose role, intersected with each member's role, leaves nothing the
-/// resource's kind can hold.
+/// A share that gives no member anything at the resource: by SPEC §2 a
+/// member holds `p` there through the share only when `p` is declared on
+/// the resource's kind, both the member's role and the share's role hold
+/// it, and, for a `requires owner` permission, the share is an owner share.
 fn useless_shares(m: &Model, diags: &mut Vec<Diagnostic>) {
     for r in &m.resources {
         let on_kind: PermSet = m
@@ -369,10 +371,29 @@ fn useless_shares(m: &Model, diags: &mut Vec<Diagnostic>) {
             if member_roles.is_empty() {
                 continue; // an empty team has its own warning
             }
-            let gives_something = member_roles
-                .iter()
-                .any(|&role| !m[role].perms.intersect(&cap).is_empty());
+            let overlap = |owner_only_too: bool| {
+                member_roles.iter().any(|&role| {
+                    m[role]
+                        .perms
+                        .intersect(&cap)
+                        .iter()
+                        .any(|p| owner_only_too || !m[p].requires_owner)
+                })
+            };
+            let gives_something = overlap(share.owner);
             if !gives_something {
+                // Only `requires owner` permissions overlap: the fix differs.
+                let (label, help) = if overlap(true) {
+                    (
+                        "what members' roles and this share's role both hold requires an owner share",
+                        "mark the share `owner`, or share at a role that holds what members need",
+                    )
+                } else {
+                    (
+                        "no member's role overlaps this share's role",
+                        "a share caps members' roles: share at a role that holds what they need",
+                    )
+                };
                 diags.push(
                     Diagnostic::new(
                         Code::UselessShare,
@@ -381,11 +402,9 @@ fn useless_shares(m: &Model, diags: &mut Vec<Diagnostic>) {
                             r.key, m[share.team].key, m[share.role].key
                         ),
                         share.span,
-                        "no member's role overlaps this share's role",
+                        label,
                     )
-                    .with_help(
-                        "a share caps members' roles: share at a role that holds what they need",
-                    ),
+                    .with_help(help),
                 );
             }
         }

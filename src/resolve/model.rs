@@ -182,15 +182,6 @@ impl Permission {
     pub fn prefix(&self) -> &str {
         self.name.split_once(':').map_or(&*self.name, |(p, _)| p)
     }
-
-    /// Whether the permission is declared at the scope's level.
-    pub fn declared_on(&self, scope: Scope, model: &Model) -> bool {
-        match scope {
-            Scope::Global => self.scopes.global,
-            Scope::Team(_) => self.scopes.team,
-            Scope::Resource(r) => self.scopes.kinds.contains(&model[r].kind),
-        }
-    }
 }
 
 /// One `grant` pattern of a role, with the permissions it matched.

@@ -3,6 +3,9 @@
 //! through: the member's role and include chain, the grant that holds the
 //! permission, the membership, and the share considered.
 //!
+//! Items are joined on ids (role, permission, user, team, resource), and
+//! named only in the report.
+//!
 //! It also counts, per policy line that holds a grant, a membership or a
 //! share, how many test lines exercised it ([`LineHits`]: what LCOV reports).
 
@@ -13,6 +16,7 @@ use serde::Serialize;
 use crate::compile::Subject;
 use crate::escape::text as esc;
 use crate::eval::{Explanation, Link};
+use crate::resolve::{Model, PermId, ResourceId, RoleId, Scope, TeamId, UserId};
 use crate::source::{FileId, Span};
 use crate::Policy;
 
@@ -54,9 +58,16 @@ pub struct LineHits {
     pub items: Vec<(String, usize)>,
 }
 
-fn kind(all: Vec<String>, covered: &BTreeSet<String>) -> CoverageKind {
-    let total = all.len();
-    let uncovered: Vec<String> = all.into_iter().filter(|x| !covered.contains(x)).collect();
+/// A kind of item from each item's name and whether a test exercised it.
+fn kind(all: impl Iterator<Item = (String, bool)>) -> CoverageKind {
+    let mut total = 0;
+    let mut uncovered = Vec::new();
+    for (name, covered) in all {
+        total += 1;
+        if !covered {
+            uncovered.push(name);
+        }
+    }
     let covered = total - uncovered.len();
     CoverageKind {
         total,
@@ -74,115 +85,120 @@ fn percent(covered: usize, total: usize) -> f64 {
     }
 }
 
-fn walk_chain(
-    chain: &[Link],
-    perm: &str,
-    roles: &mut BTreeSet<String>,
-    grants: &mut BTreeSet<String>,
-) {
-    for link in chain {
-        roles.insert(link.role.clone());
-    }
-    if let Some(last) = chain.last() {
-        grants.insert(format!("{} × {perm}", last.role));
+/// A grant (role × permission), a membership or a share: what coverage
+/// counts, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Item {
+    Grant(RoleId, PermId),
+    Member(UserId, TeamId),
+    Share(ResourceId, TeamId),
+}
+
+impl Item {
+    /// How the item is named in the report.
+    fn name(self, m: &Model) -> String {
+        match self {
+            Item::Grant(r, p) => format!("{} × {}", m[r].key, m[p].name),
+            Item::Member(u, t) => format!("{} in {}", m[u].email, m[t].key),
+            Item::Share(r, t) => format!("{} with {}", m.scope_name(Scope::Resource(r)), m[t].key),
+        }
     }
 }
 
-/// What one test line's explanation walked through, by coverage key.
+/// What one test line's explanation walked through.
 #[derive(Default)]
 struct Touched {
-    roles: BTreeSet<String>,
-    grants: BTreeSet<String>,
-    members: BTreeSet<String>,
-    shares: BTreeSet<String>,
+    roles: BTreeSet<RoleId>,
+    items: BTreeSet<Item>,
 }
 
-fn touched(subject: Subject, e: &Explanation) -> Touched {
+impl Touched {
+    fn chain(&mut self, chain: &[Link], perm: PermId) {
+        self.roles.extend(chain.iter().map(|link| link.role));
+        if let Some(last) = chain.last() {
+            self.items.insert(Item::Grant(last.role, perm));
+        }
+    }
+}
+
+fn touched(e: &Explanation) -> Touched {
     let mut t = Touched::default();
     for path in &e.paths {
-        if let Some(role) = &path.role {
-            t.roles.insert(role.clone());
-            if let Subject::User(_) = subject {
-                t.members.insert(format!("{} in {}", e.user, path.team));
+        let p = &path.path;
+        if let (Some(role), Some(team)) = (p.member, p.team) {
+            t.roles.insert(role);
+            if let Subject::User(u) = e.subject {
+                t.items.insert(Item::Member(u, team));
             }
         }
-        walk_chain(&path.chain, &e.permission, &mut t.roles, &mut t.grants);
-        if let Some(share) = &path.share {
-            t.roles.insert(share.role.clone());
-            walk_chain(&share.chain, &e.permission, &mut t.roles, &mut t.grants);
-            if path.role.is_some() {
-                t.shares
-                    .insert(format!("{} with {}", share.resource, share.team));
+        t.chain(&path.chain, e.perm);
+        if let Some(share) = p.share {
+            t.roles.insert(share.role);
+            t.chain(&path.share_chain, e.perm);
+            if p.member.is_some() {
+                t.items.insert(Item::Share(share.resource, share.team));
             }
         }
     }
     t
 }
 
-pub fn measure(policy: &Policy, explanations: &[(Subject, Explanation)]) -> Coverage {
+pub fn measure(policy: &Policy, explanations: &[Explanation]) -> Coverage {
     let m = &policy.model;
-    // Every coverable item by key, with the span of the line that holds it.
-    // A grant key (role × permission) is held by the role's first `grant`
-    // line that matches the permission: the one `explain` shows.
-    let all_grants: Vec<(String, Option<Span>)> = m
-        .roles
-        .iter()
+    // Every coverable item, with the span of the line that holds it. A grant
+    // (role × permission) is held by the role's first `grant` line that
+    // matches the permission: the one `explain` shows.
+    let grant_items: Vec<(Item, Option<Span>)> = m
+        .role_ids()
         .flat_map(|r| {
-            r.direct.iter().map(move |p| {
-                let line = r.grants.iter().find(|g| g.perms.contains(&p));
-                (format!("{} × {}", r.key, m[p].name), line.map(|g| g.span))
+            m[r].direct.iter().map(move |p| {
+                let line = m[r].grants.iter().find(|g| g.perms.contains(&p));
+                (Item::Grant(r, p), line.map(|g| g.span))
             })
         })
         .collect();
-    let all_members: Vec<(String, Option<Span>)> = m
-        .teams
-        .iter()
+    let member_items: Vec<(Item, Option<Span>)> = m
+        .team_ids()
         .flat_map(|t| {
-            t.members
+            m[t].members
                 .iter()
-                .map(move |mb| (format!("{} in {}", m[mb.user].email, t.key), Some(mb.span)))
+                .map(move |mb| (Item::Member(mb.user, t), Some(mb.span)))
         })
         .collect();
-    let all_shares: Vec<(String, Option<Span>)> = m
+    let share_items: Vec<(Item, Option<Span>)> = m
         .resource_ids()
         .flat_map(|r| {
-            m[r].shares.iter().map(move |s| {
-                let key = format!(
-                    "{} with {}",
-                    m.scope_name(crate::resolve::Scope::Resource(r)),
-                    m[s.team].key
-                );
-                (key, Some(s.span))
-            })
+            m[r].shares
+                .iter()
+                .map(move |s| (Item::Share(r, s.team), Some(s.span)))
         })
         .collect();
+    let all = || grant_items.iter().chain(&member_items).chain(&share_items);
 
     let line_of = |span: Span| (span.file, m.sources.file(span.file).line_col(span.start).0);
-    let mut lines_of: BTreeMap<&str, Vec<(FileId, usize)>> = BTreeMap::new();
+    let mut lines_of: BTreeMap<Item, Vec<(FileId, usize)>> = BTreeMap::new();
     let mut hits: BTreeMap<(FileId, usize), usize> = BTreeMap::new();
-    for (key, span) in all_grants.iter().chain(&all_members).chain(&all_shares) {
+    for (item, span) in all() {
         if let Some(span) = span {
-            lines_of.entry(key).or_default().push(line_of(*span));
+            lines_of.entry(*item).or_default().push(line_of(*span));
             hits.entry(line_of(*span)).or_default();
         }
     }
 
     let mut seen = Touched::default();
-    let mut item_hits: BTreeMap<&str, usize> = BTreeMap::new();
-    for (subject, e) in explanations {
-        let t = touched(*subject, e);
-        for key in t.grants.iter().chain(&t.members).chain(&t.shares) {
-            if let Some((key, _)) = lines_of.get_key_value(key.as_str()) {
-                *item_hits.entry(key).or_default() += 1;
+    let mut item_hits: BTreeMap<Item, usize> = BTreeMap::new();
+    for e in explanations {
+        let t = touched(e);
+        for item in &t.items {
+            if lines_of.contains_key(item) {
+                *item_hits.entry(*item).or_default() += 1;
             }
         }
         // A line counts once per test line, however many of its items it touched.
         let here: BTreeSet<(FileId, usize)> = t
-            .grants
+            .items
             .iter()
-            .chain(&t.members)
-            .chain(&t.shares)
-            .filter_map(|key| lines_of.get(key.as_str()))
+            .filter_map(|item| lines_of.get(item))
             .flatten()
             .copied()
             .collect();
@@ -190,27 +206,32 @@ pub fn measure(policy: &Policy, explanations: &[(Subject, Explanation)]) -> Cove
             *hits.entry(line).or_default() += 1;
         }
         seen.roles.extend(t.roles);
-        seen.grants.extend(t.grants);
-        seen.members.extend(t.members);
-        seen.shares.extend(t.shares);
+        seen.items.extend(t.items);
     }
 
     let mut items: BTreeMap<(FileId, usize), Vec<(String, usize)>> = BTreeMap::new();
-    for (key, span) in all_grants.iter().chain(&all_members).chain(&all_shares) {
+    for (item, span) in all() {
         if let Some(span) = span {
-            let n = item_hits.get(key.as_str()).copied().unwrap_or(0);
+            let n = item_hits.get(item).copied().unwrap_or(0);
             items
                 .entry(line_of(*span))
                 .or_default()
-                .push((key.clone(), n));
+                .push((item.name(m), n));
         }
     }
-    let keys = |all: &[(String, Option<Span>)]| all.iter().map(|(k, _)| k.clone()).collect();
-    let all_roles: Vec<String> = m.roles.iter().map(|r| r.key.clone()).collect();
-    let roles = kind(all_roles, &seen.roles);
-    let grants = kind(keys(&all_grants), &seen.grants);
-    let memberships = kind(keys(&all_members), &seen.members);
-    let shares = kind(keys(&all_shares), &seen.shares);
+    let kind_of = |all: &[(Item, Option<Span>)]| {
+        kind(
+            all.iter()
+                .map(|(item, _)| (item.name(m), seen.items.contains(item))),
+        )
+    };
+    let roles = kind(
+        m.role_ids()
+            .map(|r| (m[r].key.clone(), seen.roles.contains(&r))),
+    );
+    let grants = kind_of(&grant_items);
+    let memberships = kind_of(&member_items);
+    let shares = kind_of(&share_items);
     let total = roles.total + grants.total + memberships.total + shares.total;
     let covered = roles.covered + grants.covered + memberships.covered + shares.covered;
     Coverage {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::compile::{subject_grants, Subject};
 use crate::escape::text as esc;
-use crate::eval::{grant_paths, vias, Via};
+use crate::eval::{holder_text, vias, vias_text, ViaNames};
 use crate::resolve::{InvariantKind, InvariantRule, PermSet, Scope};
 use crate::Policy;
 
@@ -20,33 +20,18 @@ pub struct Counterexample {
     pub scope: String,
     pub permission: String,
     /// The paths that grant it.
-    pub via: Vec<Via>,
+    pub via: Vec<ViaNames>,
 }
 
 impl Counterexample {
     /// One line; names are escaped ([`crate::escape`]).
     pub fn to_text(&self) -> String {
-        let via: Vec<String> = self
-            .via
-            .iter()
-            .map(|v| {
-                let (team, role) = (esc(&v.team), esc(&v.role));
-                match &v.share_role {
-                    Some(s) => format!(
-                        "{} in `{team}` as `{role}` (shared as `{}`)",
-                        v.through,
-                        esc(s)
-                    ),
-                    None => format!("{} in `{team}` as `{role}`", v.through),
-                }
-            })
-            .collect();
         format!(
             "{} holds {} on {}, via {}",
-            esc(&self.user),
+            holder_text(&self.user),
             esc(&self.permission),
             esc(&self.scope),
-            via.join("; ")
+            vias_text(&self.via)
         )
     }
 }
@@ -108,9 +93,9 @@ pub fn check(policy: &Policy, rule: &InvariantRule) -> RuleResult {
         InvariantKind::OnlyRole(roles) => rows
             .iter()
             .filter(|r| {
-                grant_paths(model, m, r.subject, r.perm, r.scope)
+                vias(m, r.subject, r.perm, r.scope)
                     .iter()
-                    .any(|(_, role, _, _)| !roles.contains(role))
+                    .any(|via| !roles.contains(&via.role))
             })
             .collect(),
         InvariantKind::AtMost(n) => {
@@ -144,14 +129,41 @@ pub fn check(policy: &Policy, rule: &InvariantRule) -> RuleResult {
             failing
         }
     };
-    let counterexamples = failing
+    // Shown like the compiled matrix: by user (`*` first), scope name and
+    // permission name; only the first `SHOWN` need their order.
+    let mut scope_names: BTreeMap<Scope, String> = BTreeMap::new();
+    for r in &failing {
+        scope_names
+            .entry(r.scope)
+            .or_insert_with(|| model.scope_name(r.scope));
+    }
+    let key = |r: &HeldRow| {
+        (
+            r.subject.label(model),
+            scope_names.get(&r.scope).map_or("", String::as_str),
+            model[r.perm].name.as_str(),
+        )
+    };
+    let mut shown = failing.clone();
+    let order = |a: &&HeldRow, b: &&HeldRow| key(a).cmp(&key(b));
+    if shown.len() > SHOWN {
+        shown.select_nth_unstable_by(SHOWN, order);
+        shown.truncate(SHOWN);
+    }
+    shown.sort_unstable_by(order);
+    let counterexamples = shown
         .iter()
-        .take(SHOWN)
-        .map(|r| Counterexample {
-            user: r.subject.label(model).to_string(),
-            scope: model.scope_name(r.scope),
-            permission: model[r.perm].name.clone(),
-            via: vias(model, m, r.subject, r.perm, r.scope),
+        .map(|r| {
+            let (user, scope, permission) = key(r);
+            Counterexample {
+                user: user.to_string(),
+                scope: scope.to_string(),
+                permission: permission.to_string(),
+                via: vias(m, r.subject, r.perm, r.scope)
+                    .iter()
+                    .map(|v| v.names(model))
+                    .collect(),
+            }
         })
         .collect();
     RuleResult {

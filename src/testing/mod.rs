@@ -16,12 +16,12 @@ pub use invariants::{Counterexample, RuleResult};
 
 use crate::compile::Subject;
 use crate::escape::text as esc;
-use crate::eval::{Decision, Explanation, Query};
+use crate::eval::{Decision, Explanation, Named, Query};
 use crate::resolve::Expect;
 use crate::Policy;
 
 #[derive(Clone, Debug, Serialize)]
-pub struct LineResult {
+pub struct LineResult<'p> {
     /// The line as written.
     pub text: String,
     pub at: String,
@@ -30,15 +30,15 @@ pub struct LineResult {
     pub passed: bool,
     /// Why the decision came out as it did (failing lines only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<Explanation>,
+    pub explanation: Option<Named<'p, Explanation>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct TestResult {
+pub struct TestResult<'p> {
     pub name: String,
     pub at: String,
     pub passed: bool,
-    pub lines: Vec<LineResult>,
+    pub lines: Vec<LineResult<'p>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -50,8 +50,8 @@ pub struct InvariantResult {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub tests: Vec<TestResult>,
+pub struct Report<'p> {
+    pub tests: Vec<TestResult<'p>>,
     pub invariants: Vec<InvariantResult>,
     pub passed: usize,
     pub failed: usize,
@@ -59,7 +59,7 @@ pub struct Report {
     pub coverage: Option<Coverage>,
 }
 
-impl Report {
+impl Report<'_> {
     pub fn success(&self) -> bool {
         self.failed == 0
     }
@@ -67,7 +67,7 @@ impl Report {
 
 /// Runs every test and invariant; with `coverage`, also measures what the
 /// tests exercised.
-pub fn run(policy: &Policy, with_coverage: bool) -> Report {
+pub fn run(policy: &Policy, with_coverage: bool) -> Report<'_> {
     let model = &policy.model;
     let mut explanations = Vec::new();
     let tests: Vec<TestResult> = model
@@ -94,7 +94,7 @@ pub fn run(policy: &Policy, with_coverage: bool) -> Report {
                     let passed = (line.expect == Expect::Allow) == allowed;
                     let explanation = policy.explain(&q, &line.user);
                     if with_coverage {
-                        explanations.push((subject, explanation.clone()));
+                        explanations.push(explanation.value.clone());
                     }
                     LineResult {
                         text: model.sources.slice(line.span).to_string(),
@@ -147,7 +147,7 @@ fn indent(text: &str, by: &str) -> String {
     text.lines().map(|l| format!("{by}{l}\n")).collect()
 }
 
-impl Report {
+impl Report<'_> {
     /// Text for people; ends with the `N passed, N failed` line. Names, test
     /// lines and paths are escaped ([`crate::escape`]).
     pub fn to_text(&self) -> String {

@@ -260,7 +260,6 @@ fn what_lists_everything_by_scope() {
         v,
         serde_json::json!({
             "user": "li@acme.com",
-            "new_login": false,
             "scopes": [
                 {"scope": "use_case/doc-search", "permissions": ["use_case:read"]},
                 {"scope": "use_case/fraud-detector", "permissions": ["use_case:read"]},
@@ -268,6 +267,9 @@ fn what_lists_everything_by_scope() {
             ]
         })
     );
+    // A new login is said as `can` says it: `"new_login": true`, else absent.
+    let v = stdout_json(rolegraph().args(["--format", "json", "what", "newcomer@acme.com"]));
+    assert_eq!(v["new_login"], true);
     rolegraph()
         .args(["what", "newcomer@acme.com"])
         .assert()

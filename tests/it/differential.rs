@@ -14,7 +14,9 @@ use crate::reference;
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use reference::{Member, Perm, RefPolicy, Resource, Role, Scope, Share, User};
+use reference::{Member, Perm, RefPath, RefPolicy, Resource, Role, Scope, Share, User};
+use rolegraph::eval::{Failure, Path, Through, Via};
+use rolegraph::resolve::Model;
 use rolegraph::Policy;
 
 const PREFIXES: [&str; 3] = ["a", "b", "c"];
@@ -301,6 +303,102 @@ pub(crate) fn build(raw: &Raw) -> RefPolicy {
     p
 }
 
+/// A path of rolegraph's, by name, as the reference writes its candidates.
+fn named(model: &Model, path: &Path) -> RefPath {
+    RefPath {
+        through: through(path.through),
+        team: path.team.map(|t| model[t].key.clone()),
+        role: path.member.map(|r| model[r].key.clone()),
+        share: path.share.map(|s| (model[s.role].key.clone(), s.owner)),
+        failure: path.failure.map(|f| match f {
+            Failure::NoAdminTeam => "no_admin_team",
+            Failure::NotMember => "not_member",
+            Failure::RoleLacks => "role_lacks",
+            Failure::ShareCaps => "share_caps",
+            Failure::NotOwnerShare => "not_owner",
+        }),
+    }
+}
+
+/// A granting path as `who` shows it: how, team, member's role, share role.
+type ViaKey = (&'static str, Option<String>, Option<String>, Option<String>);
+
+fn via_named(model: &Model, via: &Via) -> ViaKey {
+    (
+        through(via.through),
+        Some(model[via.team].key.clone()),
+        Some(model[via.role].key.clone()),
+        via.share_role.map(|r| model[r].key.clone()),
+    )
+}
+
+fn through(t: Through) -> &'static str {
+    match t {
+        Through::Membership => "membership",
+        Through::Share => "share",
+        Through::Global => "global",
+    }
+}
+
+/// Every row subject: each declared user, and `*` as an email declared
+/// nowhere.
+fn subjects(reference: &RefPolicy) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = reference
+        .declared_users()
+        .into_iter()
+        .map(|u| (u.clone(), u))
+        .collect();
+    out.push(("*".into(), "nobody-declared@new.login".into()));
+    out
+}
+
+/// The useless-share warning fires exactly on the shares through which no
+/// member of the team (the new login too, in the default team) holds
+/// anything at the resource, by the reference.
+fn check_useless_shares(
+    reference: &RefPolicy,
+    policy: &Policy,
+    text: &str,
+) -> Result<(), TestCaseError> {
+    for res in &reference.resources {
+        let scope = Scope::Resource(res.kind.clone(), res.key.clone());
+        for share in &res.shares {
+            let members: Vec<String> = subjects(reference)
+                .into_iter()
+                .map(|(_, email)| email)
+                .filter(|email| reference.role_in(email, &share.team).is_some())
+                .collect();
+            let gives = members.iter().any(|email| {
+                reference.perms.iter().any(|p| {
+                    reference
+                        .candidates(email, &p.name, &scope)
+                        .iter()
+                        .any(|c| {
+                            c.through == "share"
+                                && c.team.as_deref() == Some(share.team.as_str())
+                                && c.failure.is_none()
+                        })
+                })
+            });
+            let prefix = format!("sharing `{}` with `{}` as", res.key, share.team);
+            let warned = policy.warnings.iter().any(|d| {
+                d.code.as_str() == "rolegraph::lint::useless_share"
+                    && d.message.starts_with(&prefix)
+            });
+            prop_assert_eq!(
+                warned,
+                !members.is_empty() && !gives,
+                "useless share {}/{} with {}\n{}",
+                res.kind,
+                res.key,
+                share.team,
+                text
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
     let reference = build(raw);
     let text = reference.render(raw.layout);
@@ -343,6 +441,8 @@ fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
         expected.difference(&lines).collect::<Vec<_>>()
     );
 
+    check_useless_shares(&reference, &policy, &text)?;
+
     // Random queries, through the public query API.
     let scopes = reference.scopes();
     let n_users = raw.users.len() + 2;
@@ -377,15 +477,50 @@ fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
             to_team,
             text
         );
-        // explain must agree with check.
+        // explain shows exactly the reference's candidate paths (for an
+        // allow, those that grant), each failing where the reference says;
+        // so it has a granting path iff the reference holds. Its decision is
+        // its own, from those paths and the target check.
         let e = policy.explain(&q, &email);
+        let holds = reference.holds(&email, &p.name, scope);
+        let mut want_paths = reference.candidates(&email, &p.name, scope);
+        prop_assert_eq!(
+            want_paths.iter().any(|c| c.failure.is_none()),
+            holds,
+            "the reference's candidates disagree with its rule"
+        );
+        if want {
+            want_paths.retain(|c| c.failure.is_none());
+        }
+        let mut got_paths: Vec<RefPath> = e
+            .paths
+            .iter()
+            .map(|path| named(&policy.model, &path.path))
+            .collect();
+        want_paths.sort();
+        got_paths.sort();
+        prop_assert_eq!(
+            &got_paths,
+            &want_paths,
+            "explain {} {} {}\n{}",
+            email,
+            p.name,
+            scope_text,
+            text
+        );
+        prop_assert_eq!(e.paths.iter().any(|path| path.granted()), holds);
         prop_assert_eq!(e.decision == rolegraph::eval::Decision::Allow, want);
-        prop_assert_eq!(e.new_login.is_some(), !reference.declared(&email));
+        prop_assert_eq!(e.new_login(), !reference.declared(&email));
 
-        // `who` lists exactly the row holders at that scope, each with a path.
+        // `who` lists exactly the row holders at that scope, each with
+        // exactly the paths that grant by the reference.
         let resolved = policy.scope(&scope_text).unwrap();
         let who = policy.who(q.perm, resolved);
-        let who_users: BTreeSet<String> = who.iter().map(|w| w.user.clone()).collect();
+        let who_users: BTreeSet<String> = who
+            .users
+            .iter()
+            .map(|w| w.subject.label(&policy.model).to_string())
+            .collect();
         let want_users: BTreeSet<String> = expected
             .iter()
             .filter(|(_, s, p2)| *s == scope_text && *p2 == p.name)
@@ -400,17 +535,49 @@ fn check_policy(raw: &Raw) -> Result<(), TestCaseError> {
             text
         );
         prop_assert!(
-            who.iter().all(|w| !w.via.is_empty()),
+            who.users.iter().all(|w| !w.via.is_empty()),
             "who without a path\n{}",
             text
         );
+        for (label, asked) in subjects(&reference) {
+            let mut want_via: Vec<ViaKey> = reference
+                .candidates(&asked, &p.name, scope)
+                .into_iter()
+                .filter(|c| c.failure.is_none())
+                .map(|c| (c.through, c.team, c.role, c.share.map(|(role, _)| role)))
+                .collect();
+            let mut got_via: Vec<ViaKey> = who
+                .users
+                .iter()
+                .filter(|w| w.subject.label(&policy.model) == label)
+                .flat_map(|w| &w.via)
+                .map(|via| via_named(&policy.model, via))
+                .collect();
+            want_via.sort();
+            got_via.sort();
+            prop_assert_eq!(
+                &got_via,
+                &want_via,
+                "who {} {}: the paths of {}\n{}",
+                p.name,
+                scope_text,
+                label,
+                text
+            );
+        }
 
         // `what` is the user's rows (a new login's are those of `*`).
         let what = policy.what(&email);
         let got_rows: BTreeSet<(String, String)> = what
             .scopes
             .iter()
-            .flat_map(|s| s.permissions.iter().map(|p2| (s.scope.clone(), p2.clone())))
+            .flat_map(|s| {
+                let m = &policy.model;
+                let scope = m.scope_name(s.scope);
+                s.permissions
+                    .iter()
+                    .map(move |&p2| (scope.clone(), m[p2].name.clone()))
+            })
             .collect();
         let row_user = if reference.declared(&email) {
             email.to_lowercase()

@@ -63,6 +63,7 @@ mod plan_roundtrip;
 mod plan_rules;
 mod plan_support;
 mod policy_tests;
+mod rule_reports;
 mod scan;
 mod serve_answers;
 mod serve_errors;

@@ -13,10 +13,7 @@ use std::path::Path;
 use rolegraph::audit::{EnabledBy, Escalation, Gain, Step};
 use rolegraph::diff::{Change, Diff, RowChange};
 use rolegraph::escape::is_unsafe;
-use rolegraph::eval::{
-    Decision, Explanation, Link, NewLogin, PathReport, ScopeGrants, ShareStep, TargetCheck,
-    Through, Via, What, WhoEntry,
-};
+use rolegraph::eval::{Decision, Named, Through, ViaNames};
 use rolegraph::graph::{Edge, EdgeKind, Graph, Node, NodeKind};
 use rolegraph::testing::{
     Counterexample, Coverage, CoverageKind, InvariantResult, LineResult, Report, RuleResult,
@@ -66,16 +63,16 @@ fn row(h: &str) -> RowChange {
         permission: h.into(),
         scope: h.into(),
         via: vec![
-            Via {
+            ViaNames {
                 team: h.into(),
                 role: h.into(),
-                through: "share",
+                through: Through::Share,
                 share_role: Some(h.into()),
             },
-            Via {
+            ViaNames {
                 team: h.into(),
                 role: h.into(),
-                through: "global",
+                through: Through::Global,
                 share_role: None,
             },
         ],
@@ -133,84 +130,118 @@ fn diff_markdown_keeps_every_name_in_its_code_span() {
     }
 }
 
-fn link(h: &str) -> Link {
-    Link {
-        role: h.into(),
-        included_at: Some(h.into()),
-        grant: Some(h.into()),
-        granted_at: Some(h.into()),
+/// The example org with every name — keys, emails, permissions, grant
+/// patterns, file names — replaced by `h`: reports hold ids, and names come
+/// from the model when they are rendered.
+fn renamed(h: &str) -> rolegraph::Policy {
+    let mut policy = rolegraph::Policy::load(Path::new(POLICIES)).unwrap();
+    let m = &mut policy.model;
+    m.kinds.iter_mut().for_each(|k| k.key = h.into());
+    m.perms.iter_mut().for_each(|p| p.name = h.into());
+    for role in &mut m.roles {
+        role.key = h.into();
+        role.grants.iter_mut().for_each(|g| g.pattern = h.into());
     }
+    m.teams.iter_mut().for_each(|t| t.key = h.into());
+    m.users.iter_mut().for_each(|u| u.email = h.into());
+    m.resources.iter_mut().for_each(|r| r.key = h.into());
+    m.sources.files.iter_mut().for_each(|f| f.name = h.into());
+    m.auth.admin_team_key = h.into();
+    policy
 }
 
-fn explanation(h: &str, decision: Decision) -> Explanation {
-    let path = |through, granted| PathReport {
-        granted,
-        through,
-        team: h.into(),
-        role: Some(h.into()),
-        membership_at: Some(h.into()),
-        chain: vec![link(h), link(h)],
-        share: Some(ShareStep {
-            resource: h.into(),
-            team: h.into(),
-            role: h.into(),
-            owner: true,
-            at: h.into(),
-            chain: vec![link(h)],
-        }),
-        failure: (!granted).then(|| h.to_string()),
-    };
-    Explanation {
-        decision,
-        user: h.into(),
-        permission: h.into(),
-        scope: h.into(),
-        to: Some(h.into()),
-        new_login: Some(NewLogin {
-            default_team: Some(h.into()),
-            default_role: Some(h.into()),
-        }),
-        paths: vec![
-            path(Through::Membership, true),
-            path(Through::Share, false),
-            path(Through::Global, true),
-        ],
-        target: Some(TargetCheck {
-            team: h.into(),
-            member: true,
-            role: Some(h.into()),
-        }),
-        reasons: vec![h.into()],
-        roles_with_permission: vec![h.into(), h.into()],
-    }
+/// Questions whose explanations hold every kind of line: share, membership
+/// and global paths, granted and failing, role chains, the new-login note,
+/// reasons, the target check and the roles that would grant.
+const QUESTIONS: &[(&str, &str, &str, Option<&str>)] = &[
+    (
+        "maria@acme.com",
+        "use_case:read",
+        "use_case/doc-search",
+        None,
+    ),
+    (
+        "john@acme.com",
+        "use_case:adapt",
+        "use_case/doc-search",
+        None,
+    ),
+    (
+        "Newcomer@acme.com",
+        "use_case:read",
+        "use_case/doc-search",
+        None,
+    ),
+    (
+        "nobody@acme.com",
+        "admin:manage_users",
+        "team/ml-team",
+        None,
+    ),
+    (
+        "ken@acme.com",
+        "use_case:share",
+        "use_case/fraud-detector",
+        Some("team/customer-support-team"),
+    ),
+    ("alice@acme.com", "admin:manage_users", "team/ml-team", None),
+    ("alice@acme.com", "use_case:read", "team/ml-team", None),
+    ("alice@acme.com", "team:manage", "team/ml-team", None),
+];
+
+/// Every explanation of [`QUESTIONS`], as text, with the names of `h`.
+fn explanations(h: &str) -> String {
+    let policy = rolegraph::Policy::load(Path::new(POLICIES)).unwrap();
+    let hostile = renamed(h);
+    QUESTIONS
+        .iter()
+        .map(|&(user, perm, scope, to)| {
+            let q = policy.query(user, perm, Some(scope), to).unwrap();
+            let e = policy.explain(&q, user).into_inner();
+            Named::new(&hostile.model, e).to_text()
+        })
+        .collect()
 }
 
 #[test]
 fn explain_text_holds_its_shape() {
-    for decision in [Decision::Allow, Decision::Deny] {
-        holds_shape("explain", |h| explanation(h, decision).to_text());
-    }
+    holds_shape("explain", explanations);
 }
 
 #[test]
 fn who_and_what_hold_their_shape() {
     holds_shape("who", |h| {
-        let entries = vec![WhoEntry {
-            user: h.into(),
-            via: row(h).via,
-        }];
-        rolegraph::eval::who_text(&entries, h, h) + &rolegraph::eval::who_text(&[], h, h)
+        let policy = rolegraph::Policy::load(Path::new(POLICIES)).unwrap();
+        let hostile = renamed(h);
+        [
+            ("use_case:read", "use_case/doc-search"),
+            ("admin:manage_users", "team/ml-team"),
+            ("use_case:read", "global"),
+            ("team:manage", "team/labeling"),
+        ]
+        .iter()
+        .map(|&(perm, scope)| {
+            let who = policy.who(
+                policy.model.perm(perm).unwrap(),
+                policy.scope(scope).unwrap(),
+            );
+            Named::new(&hostile.model, who.into_inner()).to_text()
+        })
+        .collect()
     });
     holds_shape("what", |h| {
-        What {
-            user: h.into(),
-            new_login: true,
-            scopes: vec![ScopeGrants {
-                scope: h.into(),
-                permissions: vec![h.into(), h.into()],
-            }],
-        }
-        .to_text()
+        let policy = rolegraph::Policy::load(Path::new(POLICIES)).unwrap();
+        let hostile = renamed(h);
+        // A new login (the note names the user) and a declared user.
+        ["nobody@declared.nowhere", "maria@acme.com"]
+            .iter()
+            .map(|user| {
+                let mut what = policy.what(user).into_inner();
+                assert!(!what.scopes.is_empty(), "{user} holds something");
+                what.user = h.into();
+                Named::new(&hostile.model, what).to_text()
+            })
+            .collect()
     });
 }
 
@@ -256,7 +287,18 @@ fn an_allow_line() -> rolegraph::resolve::TestLine {
 
 #[test]
 fn test_reports_hold_their_shape() {
+    let policy = rolegraph::Policy::load(Path::new(POLICIES)).unwrap();
+    let q = policy
+        .query(
+            "john@acme.com",
+            "use_case:adapt",
+            Some("use_case/doc-search"),
+            None,
+        )
+        .unwrap();
+    let denied = policy.explain(&q, "john@acme.com").into_inner();
     holds_shape("test report", |h| {
+        let hostile = renamed(h);
         let kind = |h: &str| CoverageKind {
             total: 2,
             covered: 1,
@@ -274,7 +316,7 @@ fn test_reports_hold_their_shape() {
                     expect: an_allow_line().expect,
                     decision: Decision::Deny,
                     passed: false,
-                    explanation: Some(explanation(h, Decision::Deny)),
+                    explanation: Some(Named::new(&hostile.model, denied.clone())),
                 }],
             }],
             invariants: vec![InvariantResult {

@@ -70,6 +70,17 @@ pub struct RefPolicy {
     pub resources: Vec<Resource>,
 }
 
+/// A candidate path, by name: how, through which team, the member's role
+/// there, the share's role and owner flag, and the condition it fails.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RefPath {
+    pub through: &'static str,
+    pub team: Option<String>,
+    pub role: Option<String>,
+    pub share: Option<(String, bool)>,
+    pub failure: Option<&'static str>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     Global,
@@ -92,7 +103,7 @@ impl RefPolicy {
         self.admin_team_line.as_deref().unwrap_or("admin")
     }
 
-    fn perm(&self, name: &str) -> &Perm {
+    pub fn perm(&self, name: &str) -> &Perm {
         self.perms
             .iter()
             .find(|p| p.name == name)
@@ -233,6 +244,94 @@ impl RefPolicy {
         target_ok && self.holds(email, perm, scope)
     }
 
+    /// Every declared user, lower-case.
+    pub fn declared_users(&self) -> BTreeSet<String> {
+        let mut users: BTreeSet<String> = BTreeSet::new();
+        users.extend(self.users.iter().map(|u| u.email.to_lowercase()));
+        users.extend(self.members.iter().map(|m| m.email.to_lowercase()));
+        users.extend(self.admins.iter().map(|a| a.to_lowercase()));
+        users
+    }
+
+    /// Every way the rule could give `email` the permission at the scope,
+    /// each with the first condition of SPEC §2 it fails (`None`: it grants),
+    /// tested in the order the rule states them. Nothing when the permission
+    /// is not declared at the scope's level.
+    pub fn candidates(&self, email: &str, perm: &str, scope: &Scope) -> Vec<RefPath> {
+        let p = self.perm(perm);
+        let holds = |role: &Option<String>| {
+            role.as_ref()
+                .is_some_and(|r| self.perms_of(r).contains(perm))
+        };
+        // A membership of `team`: not a member, or a role without it.
+        let membership = |through: &'static str, team: &str| {
+            let role = self.role_in(email, team);
+            let failure = match &role {
+                None => Some("not_member"),
+                Some(_) if !holds(&role) => Some("role_lacks"),
+                Some(_) => None,
+            };
+            RefPath {
+                through,
+                team: Some(team.to_string()),
+                role,
+                share: None,
+                failure,
+            }
+        };
+        let mut out = Vec::new();
+        match scope {
+            Scope::Global if !p.global => return out,
+            Scope::Global => {}
+            Scope::Team(_) if !p.team => return out,
+            Scope::Team(t) => out.push(membership("membership", t)),
+            Scope::Resource(kind, _) if !p.kinds.contains(kind) => return out,
+            Scope::Resource(kind, key) => {
+                let res = self
+                    .resources
+                    .iter()
+                    .find(|r| &r.kind == kind && &r.key == key)
+                    .unwrap_or_else(|| panic!("no resource {kind}/{key}"));
+                for s in &res.shares {
+                    let role = self.role_in(email, &s.team);
+                    let failure = if role.is_none() {
+                        Some("not_member")
+                    } else if !holds(&role) {
+                        Some("role_lacks")
+                    } else if !self.perms_of(&s.role).contains(perm) {
+                        Some("share_caps")
+                    } else if p.requires_owner && !s.owner {
+                        Some("not_owner")
+                    } else {
+                        None
+                    };
+                    out.push(RefPath {
+                        through: "share",
+                        team: Some(s.team.clone()),
+                        role,
+                        share: Some((s.role.clone(), s.owner)),
+                        failure,
+                    });
+                }
+            }
+        }
+        if p.global {
+            let admin = self.admin_team();
+            if self.teams.iter().any(|t| t == admin) {
+                out.push(membership("global", admin));
+            } else {
+                out.push(RefPath {
+                    through: "global",
+                    team: None,
+                    role: None,
+                    share: None,
+                    failure: Some("no_admin_team"),
+                });
+            }
+        }
+        out
+    }
+
     pub fn scopes(&self) -> Vec<Scope> {
         let mut s = vec![Scope::Global];
         s.extend(self.teams.iter().map(|t| Scope::Team(t.clone())));
@@ -247,10 +346,7 @@ impl RefPolicy {
     /// Every (user, scope, permission) the rule allows before the target
     /// condition: every declared user (lower-case) and `*` for new logins.
     pub fn rows(&self) -> BTreeSet<(String, String, String)> {
-        let mut users: BTreeSet<String> = BTreeSet::new();
-        users.extend(self.users.iter().map(|u| u.email.to_lowercase()));
-        users.extend(self.members.iter().map(|m| m.email.to_lowercase()));
-        users.extend(self.admins.iter().map(|a| a.to_lowercase()));
+        let users = self.declared_users();
         let mut out = BTreeSet::new();
         let subjects = users
             .iter()
