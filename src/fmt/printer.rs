@@ -98,7 +98,7 @@ fn layout(lines: &[Line]) -> Vec<Out> {
 
 fn class_of(word: &str) -> String {
     match word {
-        "admin_team" | "default_team" | "default_role" | "admins" => "auth".into(),
+        "admin_team" | "default_team" | "default_role" | "admins" | "trust" => "auth".into(),
         "allow" | "deny" => "expect".into(),
         w => w.into(),
     }
