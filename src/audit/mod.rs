@@ -18,7 +18,8 @@
 //! Users the policy trusts to hold global powers ([`trust`]: `trust` in
 //! `auth`, by default the admin team's `admin` members) are reported apart,
 //! as trusted. Each finding has a stable id ([`finding_id`]), so a
-//! [`baseline`] can accept known ones.
+//! [`baseline`] can accept known ones and `diff --audit` ([`compare`]) can
+//! tell the paths a change opens.
 //!
 //! Not modelled: `admin:manage_roles` and `admin:manage_teams` held on a team
 //! (roles and teams are global objects), and actions on other people (they
@@ -30,6 +31,7 @@
 
 pub mod actions;
 pub mod baseline;
+pub mod compare;
 pub mod reach;
 mod report;
 mod trust;
@@ -37,6 +39,7 @@ mod trust;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub use baseline::{Baseline, BaselineError, Comparison};
+pub use compare::{compare, AuditDiff};
 pub use report::{finding_id, Action, EnabledBy, Escalation, Gain, Report, Step, TrustNote};
 
 use crate::compile::{subject_grants, Matrix, Subject};

@@ -141,6 +141,10 @@ pub enum Command {
         /// Exit 1 if a granted row's permission matches this glob (e.g. `admin:*`).
         #[arg(long, value_name = "GLOB")]
         fail_on_grant: Option<String>,
+        /// Also audit both policies: list the escalation paths the change
+        /// introduces or removes, and exit 1 if it introduces one.
+        #[arg(long)]
+        audit: bool,
     },
     /// Rewrite policy files in the canonical layout, keeping comments.
     Fmt {
@@ -327,7 +331,8 @@ pub fn run(cli: &Cli) -> Exit {
             old,
             new,
             fail_on_grant,
-        } => diff::run(cli, old, new, fail_on_grant.as_deref()),
+            audit,
+        } => diff::run(cli, old, new, fail_on_grant.as_deref(), *audit),
         Command::Fmt { check } => fmt::run(cli, *check),
         Command::Graph {
             team,

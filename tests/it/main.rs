@@ -14,6 +14,7 @@ mod stategen;
 
 mod audit;
 mod audit_baseline;
+mod audit_diff;
 mod audit_trust;
 mod bundle;
 mod ci_action;

@@ -96,6 +96,7 @@ fn diff(h: &str) -> Diff {
             added: vec![h.into()],
             removed: vec![h.into()],
         }],
+        audit: None,
     }
 }
 
