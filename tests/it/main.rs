@@ -15,6 +15,7 @@ mod stategen;
 mod audit;
 mod audit_baseline;
 mod audit_diff;
+mod audit_replay;
 mod audit_trust;
 mod bundle;
 mod ci_action;
