@@ -120,16 +120,17 @@ impl Baseline {
         let head: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             error(
                 Some(e.line()),
-                format!("not an audit baseline ({}): {WRITE_AGAIN}", serde_message(&e)),
+                format!(
+                    "not an audit baseline ({}): {WRITE_AGAIN}",
+                    serde_message(&e)
+                ),
             )
         })?;
         let schema = head.get("schema").and_then(|s| s.as_str());
         if schema != Some(SCHEMA) {
             return Err(error(
                 line_of(text, "\"schema\"").or(Some(1)),
-                format!(
-                    "not an audit baseline (its `schema` is not `{SCHEMA}`): {WRITE_AGAIN}"
-                ),
+                format!("not an audit baseline (its `schema` is not `{SCHEMA}`): {WRITE_AGAIN}"),
             ));
         }
         if head.get("version").and_then(serde_json::Value::as_u64) != Some(u64::from(VERSION)) {
@@ -141,7 +142,10 @@ impl Baseline {
         let baseline: Baseline = serde_json::from_str(text).map_err(|e| {
             error(
                 Some(e.line()),
-                format!("a damaged audit baseline ({}): {WRITE_AGAIN}", serde_message(&e)),
+                format!(
+                    "a damaged audit baseline ({}): {WRITE_AGAIN}",
+                    serde_message(&e)
+                ),
             )
         })?;
         let mut seen = BTreeSet::new();

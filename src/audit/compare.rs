@@ -54,7 +54,8 @@ impl RemovedReason {
 
 /// Compares two reports by finding id.
 pub fn compare(old: &Report, new: &Report) -> AuditDiff {
-    let ids = |r: &Report| -> BTreeSet<String> { r.escalations.iter().map(|e| e.id.clone()).collect() };
+    let ids =
+        |r: &Report| -> BTreeSet<String> { r.escalations.iter().map(|e| e.id.clone()).collect() };
     let (old_ids, new_ids) = (ids(old), ids(new));
     let introduced: Vec<Escalation> = new
         .escalations
@@ -133,7 +134,11 @@ impl AuditDiff {
     /// and each introduced path step by step.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
-        let alarm = if self.introduced.is_empty() { "" } else { ":warning: " };
+        let alarm = if self.introduced.is_empty() {
+            ""
+        } else {
+            ":warning: "
+        };
         let _ = write!(out, "{alarm}**rolegraph audit**: {}\n\n", self.summary());
         if !self.introduced.is_empty() {
             let _ = write!(

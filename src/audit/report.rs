@@ -157,7 +157,13 @@ impl Escalation {
     /// Whether the id is the one its contents hash to (a baseline entry
     /// edited by hand is not).
     pub fn id_matches(&self) -> bool {
-        self.id == finding_id(&self.user, self.reaches_everything, &self.steps, &self.gains)
+        self.id
+            == finding_id(
+                &self.user,
+                self.reaches_everything,
+                &self.steps,
+                &self.gains,
+            )
     }
 
     /// `alice@acme.com`, or `* (any new login)`.

@@ -15,13 +15,7 @@ use crate::Policy;
 /// The OLD side that names a deployment's state file.
 const ADAPTIVE: &str = "adaptive:";
 
-pub fn run(
-    cli: &Cli,
-    old: &str,
-    new: &str,
-    fail_on_grant: Option<&str>,
-    audit: bool,
-) -> CmdResult {
+pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>, audit: bool) -> CmdResult {
     let fmt = format(
         cli,
         &[Format::Text, Format::Json, Format::Markdown],

@@ -151,7 +151,10 @@ impl Ctx {
                 }
                 Rule::trust_role => ast::Trusted::Role(self.parse_single_key(pair)?),
                 Rule::trust_user => {
-                    let email = pair.into_inner().next().ok_or_else(|| self.internal(span))?;
+                    let email = pair
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.internal(span))?;
                     ast::Trusted::User(self.parse_email(email)?)
                 }
                 _ => return Err(self.unexpected(&pair)),

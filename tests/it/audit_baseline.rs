@@ -64,7 +64,12 @@ fn the_shipped_example_passes_the_gate_with_its_baseline() {
     // Without it, Nina's path fails.
     let r = run(cli(root).args(["--policy", "policies", "audit", "--fail-on-escalation"]));
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.contains(&format!("`nina@acme.com` (finding {NINA})")), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("`nina@acme.com` (finding {NINA})")),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -105,12 +110,17 @@ fn the_shipped_baseline_is_what_write_baseline_writes() {
     ]));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
-        r.stderr.contains("wrote 1 finding(s) to `policies/audit-baseline.json`"),
+        r.stderr
+            .contains("wrote 1 finding(s) to `policies/audit-baseline.json`"),
         "{}",
         r.stderr
     );
     let written = std::fs::read(tmp.path().join("policies/audit-baseline.json")).unwrap();
-    assert_eq!(written, std::fs::read(SHIPPED).unwrap(), "the shipped baseline is stale");
+    assert_eq!(
+        written,
+        std::fs::read(SHIPPED).unwrap(),
+        "the shipped baseline is stale"
+    );
     // The same bytes every time, and no temporary file left behind.
     let again = tmp.path().join("again.json");
     let r = run(cli(tmp.path()).args([
@@ -161,11 +171,25 @@ fn only_new_findings_fail_and_gone_ones_are_fixed() {
     std::fs::write(policies.join("example/red.policy"), ZED).unwrap();
     let r = gate(tmp.path(), "policies/audit-baseline.json");
     assert_eq!(r.code, Some(1), "{}", r.stdout);
-    assert!(r.stdout.contains(&format!("[{NINA}, in the baseline] nina@acme.com")), "{}", r.stdout);
-    assert!(r.stdout.contains(", new] zed@acme.com can raise"), "{}", r.stdout);
-    assert!(r.stdout.contains("(1 in the baseline, 1 new)"), "{}", r.stdout);
     assert!(
-        r.stderr.contains("1 escalation path(s) not in the baseline, e.g. `zed@acme.com`"),
+        r.stdout
+            .contains(&format!("[{NINA}, in the baseline] nina@acme.com")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(", new] zed@acme.com can raise"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("(1 in the baseline, 1 new)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("1 escalation path(s) not in the baseline, e.g. `zed@acme.com`"),
         "{}",
         r.stderr
     );
@@ -216,9 +240,17 @@ fn a_path_that_gains_more_is_a_new_finding() {
     .unwrap();
     let r = gate(tmp.path(), "policies/audit-baseline.json");
     assert_eq!(r.code, Some(1), "{}", r.stdout);
-    assert!(r.stdout.contains(", new] nina@acme.com can raise"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(", new] nina@acme.com can raise"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("use_case/reranker: "), "{}", r.stdout);
-    assert!(r.stdout.contains(&format!("  [{NINA}] nina@acme.com\n")), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("  [{NINA}] nina@acme.com\n")),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -240,7 +272,10 @@ fn with_user_other_users_findings_are_not_fixed() {
         assert_eq!(r.code, Some(0), "{user}: {}", r.stderr);
         let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(json["baseline"]["fixed"], serde_json::json!([]), "{user}");
-        assert_eq!(json["baseline"]["accepted"] == serde_json::json!([NINA]), accepted);
+        assert_eq!(
+            json["baseline"]["accepted"] == serde_json::json!([NINA]),
+            accepted
+        );
     }
     // A baseline written for one user would drop the others' findings.
     let r = run(cli(root).args([
@@ -262,7 +297,13 @@ fn refused(text: &[u8], line: Option<usize>) -> String {
     example(tmp.path());
     std::fs::write(tmp.path().join("policies/bad.json"), text).unwrap();
     let r = gate(tmp.path(), "policies/bad.json");
-    assert_eq!(r.code, Some(2), "accepted:\n{}\n{}", String::from_utf8_lossy(text), r.stdout);
+    assert_eq!(
+        r.code,
+        Some(2),
+        "accepted:\n{}\n{}",
+        String::from_utf8_lossy(text),
+        r.stdout
+    );
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     let at = match line {
         Some(l) => format!("error: policies/bad.json:{l}: "),
@@ -289,20 +330,34 @@ fn a_damaged_baseline_is_refused_with_file_and_line() {
     let err = refused(b"hello\n", Some(1));
     assert!(err.contains("not an audit baseline"), "{err}");
     let err = refused(b"[1, 2]\n", Some(1));
-    assert!(err.contains("`schema` is not `rolegraph/audit-baseline`"), "{err}");
+    assert!(
+        err.contains("`schema` is not `rolegraph/audit-baseline`"),
+        "{err}"
+    );
     let err = refused(
-        text.replace("rolegraph/audit-baseline", "rolegraph/adaptive-state").as_bytes(),
+        text.replace("rolegraph/audit-baseline", "rolegraph/adaptive-state")
+            .as_bytes(),
         Some(2),
     );
     assert!(err.contains("`schema`"), "{err}");
-    let err = refused(text.replace("\"version\": 1", "\"version\": 2").as_bytes(), Some(3));
+    let err = refused(
+        text.replace("\"version\": 1", "\"version\": 2").as_bytes(),
+        Some(3),
+    );
     assert!(err.contains("version"), "{err}");
     let err = refused(
-        text.replace("\"policy\": \".\",", "\"policy\": \".\",\n  \"extra\": true,").as_bytes(),
+        text.replace(
+            "\"policy\": \".\",",
+            "\"policy\": \".\",\n  \"extra\": true,",
+        )
+        .as_bytes(),
         Some(5),
     );
     assert!(err.contains("unknown field `extra`"), "{err}");
-    let err = refused(text.replace("\"set_role\"", "\"promote\"").as_bytes(), Some(12));
+    let err = refused(
+        text.replace("\"set_role\"", "\"promote\"").as_bytes(),
+        Some(12),
+    );
     assert!(err.contains("unknown variant `promote`"), "{err}");
     let err = refused(&[0xff, 0xfe, b'{', b'}'], None);
     assert!(err.contains("not UTF-8"), "{err}");
@@ -320,11 +375,17 @@ fn a_hand_edited_baseline_is_refused() {
     assert_ne!(edited, text);
     let err = refused(edited.as_bytes(), Some(7));
     assert!(
-        err.contains(&format!("finding `{NINA}` of `nina@acme.com` does not match its id")),
+        err.contains(&format!(
+            "finding `{NINA}` of `nina@acme.com` does not match its id"
+        )),
         "{err}"
     );
     // Another user's path under Nina's id.
-    let err = refused(text.replace("\"nina@acme.com\"", "\"zed@acme.com\"").as_bytes(), Some(7));
+    let err = refused(
+        text.replace("\"nina@acme.com\"", "\"zed@acme.com\"")
+            .as_bytes(),
+        Some(7),
+    );
     assert!(err.contains("edited by hand"), "{err}");
     // An id changed to silence another finding.
     let err = refused(text.replace(NINA, "000000000000").as_bytes(), Some(7));
@@ -357,12 +418,18 @@ fn a_baseline_for_another_policy_is_refused() {
     .unwrap();
     let r = gate(tmp.path(), "moved.json");
     assert_eq!(r.code, Some(2));
-    assert!(r.stderr.starts_with("error: moved.json:4: this audit baseline is for the policy `.`"));
+    assert!(r
+        .stderr
+        .starts_with("error: moved.json:4: this audit baseline is for the policy `.`"));
     // A baseline that does not exist, or a directory, is an I/O error.
     for missing in ["nope.json", "policies"] {
         let r = gate(tmp.path(), missing);
         assert_eq!(r.code, Some(2), "{missing}");
-        assert!(r.stderr.contains("cannot read the audit baseline"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("cannot read the audit baseline"),
+            "{}",
+            r.stderr
+        );
     }
     // And writing where no directory is.
     let r = run(cli(tmp.path()).args([
@@ -373,7 +440,11 @@ fn a_baseline_for_another_policy_is_refused() {
         "no/such/dir/b.json",
     ]));
     assert_eq!(r.code, Some(2));
-    assert!(r.stderr.contains("cannot write `no/such/dir/b.json`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot write `no/such/dir/b.json`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -385,7 +456,12 @@ fn ids_are_stable_and_name_based() {
     assert!(nina.id_matches());
     assert_eq!(
         nina.id,
-        rolegraph::audit::finding_id(&nina.user, nina.reaches_everything, &nina.steps, &nina.gains)
+        rolegraph::audit::finding_id(
+            &nina.user,
+            nina.reaches_everything,
+            &nina.steps,
+            &nina.gains
+        )
     );
     // Every part goes in.
     let mut other = nina.clone();
@@ -403,17 +479,18 @@ fn ids_are_stable_and_name_based() {
     std::fs::create_dir(&flat).unwrap();
     for entry in walk(Path::new(POLICIES)) {
         if entry.extension().is_some_and(|e| e == "policy") {
-            let name = format!(
-                "z-{}",
-                entry.file_name().unwrap().to_string_lossy()
-            );
+            let name = format!("z-{}", entry.file_name().unwrap().to_string_lossy());
             std::fs::copy(&entry, flat.join(name)).unwrap();
         }
     }
     let q = rolegraph::Policy::load(&flat).unwrap();
     let s = rolegraph::audit::audit(&q.model, &q.matrix);
     let ids = |r: &rolegraph::audit::Report| -> Vec<String> {
-        r.escalations.iter().chain(&r.trusted).map(|e| e.id.clone()).collect()
+        r.escalations
+            .iter()
+            .chain(&r.trusted)
+            .map(|e| e.id.clone())
+            .collect()
     };
     assert_eq!(ids(&r), ids(&s));
 }

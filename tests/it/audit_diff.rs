@@ -50,7 +50,11 @@ fn edit(file: &Path, from: &str, to: &str) {
 fn before_and_after(dir: &Path) {
     copy_dir(Path::new(POLICIES), &dir.join("before"));
     copy_dir(Path::new(POLICIES), &dir.join("after"));
-    edit(&dir.join("before/example/escalation.policy"), TEAM_MANAGE, "");
+    edit(
+        &dir.join("before/example/escalation.policy"),
+        TEAM_MANAGE,
+        "",
+    );
     // The example's own test says she manages the team: not in `before`.
     edit(
         &dir.join("before/example/escalation.policy"),
@@ -65,7 +69,10 @@ fn a_change_that_opens_a_path_fails_with_the_path_step_by_step() {
     before_and_after(tmp.path());
 
     // Without `--audit` the change looks harmless: one management row.
-    let r = diff(tmp.path(), &["before", "after", "--fail-on-grant", "admin:*"]);
+    let r = diff(
+        tmp.path(),
+        &["before", "after", "--fail-on-grant", "admin:*"],
+    );
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("team:manage"), "{}", r.stdout);
     assert!(!r.stdout.contains("audit"), "{}", r.stdout);
@@ -81,9 +88,15 @@ fn a_change_that_opens_a_path_fails_with_the_path_step_by_step() {
     let at = r.stdout.find("\naudit: ").expect("an audit section");
     insta::assert_snapshot!("opened_text", &r.stdout[at..]);
 
-    let r = diff(tmp.path(), &["before", "after", "--audit", "--format", "markdown"]);
+    let r = diff(
+        tmp.path(),
+        &["before", "after", "--audit", "--format", "markdown"],
+    );
     assert_eq!(r.code, Some(1));
-    let at = r.stdout.find(":warning: **rolegraph audit**").expect("an audit section");
+    let at = r
+        .stdout
+        .find(":warning: **rolegraph audit**")
+        .expect("an audit section");
     insta::assert_snapshot!("opened_markdown", &r.stdout[at..]);
 
     // Both gates report; either fails the change.
@@ -138,7 +151,10 @@ fn removed_paths_say_why() {
         "{}",
         r.stdout
     );
-    let r = diff(tmp.path(), &["after", "before", "--audit", "--format", "json"]);
+    let r = diff(
+        tmp.path(),
+        &["after", "before", "--audit", "--format", "json"],
+    );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["audit"]["introduced"], serde_json::json!([]));
     assert_eq!(v["audit"]["removed"][0]["id"], NINA);
@@ -151,7 +167,10 @@ fn removed_paths_say_why() {
         "trust  team admin ",
         "trust  team admin, user nina@acme.com ",
     );
-    let r = diff(tmp.path(), &["after", "trusting", "--audit", "--format", "markdown"]);
+    let r = diff(
+        tmp.path(),
+        &["after", "trusting", "--audit", "--format", "markdown"],
+    );
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout.contains(&format!(
@@ -170,7 +189,10 @@ fn removed_paths_say_why() {
         "use_case reranker \"Reranker\" {\n  share search-team as admin owner\n}\n",
     )
     .unwrap();
-    let r = diff(tmp.path(), &["after", "more", "--audit", "--format", "json"]);
+    let r = diff(
+        tmp.path(),
+        &["after", "more", "--audit", "--format", "json"],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let audit = &v["audit"];
@@ -185,11 +207,15 @@ fn no_change_no_paths() {
     let r = diff(Path::new(POLICIES), &[".", ".", "--audit"]);
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.ends_with("\naudit: 0 escalation paths introduced, 0 removed\n"),
+        r.stdout
+            .ends_with("\naudit: 0 escalation paths introduced, 0 removed\n"),
         "{}",
         r.stdout
     );
-    let r = diff(Path::new(POLICIES), &[".", ".", "--audit", "--format", "markdown"]);
+    let r = diff(
+        Path::new(POLICIES),
+        &[".", ".", "--audit", "--format", "markdown"],
+    );
     assert_eq!(r.code, Some(0));
     assert!(
         r.stdout.ends_with("No access changes.\n\n**rolegraph audit**: 0 escalation paths introduced, 0 removed\n\n"),

@@ -23,6 +23,9 @@ const EVERYTHING: &str = "replay-everything";
 /// The user that stands for `*` (any new login) in the replay.
 const NEW_LOGIN: &str = "replay-new-login@x.test";
 
+/// A raw share: (team, role, owner).
+type RawShare = (u8, u8, bool);
+
 /// Small integers that `build` turns into a valid policy.
 #[derive(Clone, Debug)]
 struct Raw {
@@ -37,7 +40,7 @@ struct Raw {
     users: Vec<Vec<u8>>,
     defaults: Option<(u8, u8)>,
     /// (kind, shares: (team, role, owner))
-    resources: Vec<(u8, Vec<(u8, u8, bool)>)>,
+    resources: Vec<(u8, Vec<RawShare>)>,
 }
 
 fn raw() -> impl Strategy<Value = Raw> {
@@ -81,14 +84,15 @@ fn raw() -> impl Strategy<Value = Raw> {
 /// Bits pick extra scopes and requirements: 1 global, 2 team, 4 owner,
 /// 8 target team.
 fn perm_table(bits: &[u8]) -> Vec<Perm> {
-    let perm = |name: &str, global: bool, team: bool, kinds: &[&str], owner: bool, target: bool| Perm {
-        name: name.into(),
-        global,
-        team,
-        kinds: kinds.iter().map(|k| k.to_string()).collect(),
-        requires_owner: owner,
-        target_team: target,
-    };
+    let perm =
+        |name: &str, global: bool, team: bool, kinds: &[&str], owner: bool, target: bool| Perm {
+            name: name.into(),
+            global,
+            team,
+            kinds: kinds.iter().map(|k| k.to_string()).collect(),
+            requires_owner: owner,
+            target_team: target,
+        };
     let b = |i: usize, bit: u8| bits[i] & bit != 0;
     vec![
         perm("uc:read", false, false, &["uc"], false, false),
@@ -97,9 +101,30 @@ fn perm_table(bits: &[u8]) -> Vec<Perm> {
         perm("ds:read", b(3, 1), false, &["ds"], false, false),
         perm("ds:share", b(4, 1), false, &["ds"], b(4, 4), b(4, 8)),
         perm("team:manage", b(5, 1), true, &[], false, false),
-        perm("admin:manage_users", b(6, 1) || !b(6, 2), b(6, 2), &[], false, false),
-        perm("admin:manage_roles", b(7, 1) || !b(7, 2), b(7, 2), &[], false, false),
-        perm("admin:manage_teams", b(8, 1) || !b(8, 2), b(8, 2), &[], false, false),
+        perm(
+            "admin:manage_users",
+            b(6, 1) || !b(6, 2),
+            b(6, 2),
+            &[],
+            false,
+            false,
+        ),
+        perm(
+            "admin:manage_roles",
+            b(7, 1) || !b(7, 2),
+            b(7, 2),
+            &[],
+            false,
+            false,
+        ),
+        perm(
+            "admin:manage_teams",
+            b(8, 1) || !b(8, 2),
+            b(8, 2),
+            &[],
+            false,
+            false,
+        ),
         perm("x:run", b(9, 1), true, &[], false, false),
     ]
 }
@@ -160,8 +185,9 @@ fn build(raw: &Raw) -> RefPolicy {
         only_in: None,
     });
     let n_roles = p.roles.len();
-    let allowed =
-        |p: &RefPolicy, role: &str, team: &str| p.allowed_teams(role).is_none_or(|t| t.contains(team));
+    let allowed = |p: &RefPolicy, role: &str, team: &str| {
+        p.allowed_teams(role).is_none_or(|t| t.contains(team))
+    };
     for (i, picks) in raw.users.iter().enumerate() {
         let email = format!("u{i}@acme.com");
         for (j, team) in p.teams.clone().iter().enumerate() {
@@ -253,7 +279,13 @@ fn team_name(t: &str) -> String {
 /// Whether `email` holds `perm` at `scope` in `p`, by the reference and by
 /// rolegraph on the same policy written as text; a `target team`
 /// permission is asked with `to` (by the reference) one of the user's teams.
-fn holds(p: &RefPolicy, policy: &Policy, email: &str, perm: &str, at: &Scope) -> Result<bool, TestCaseError> {
+fn holds(
+    p: &RefPolicy,
+    policy: &Policy,
+    email: &str,
+    perm: &str,
+    at: &Scope,
+) -> Result<bool, TestCaseError> {
     let by_reference = p.holds(email, perm, at);
     let target = p.perms.iter().any(|q| q.name == perm && q.target_team);
     let to = p
@@ -266,8 +298,15 @@ fn holds(p: &RefPolicy, policy: &Policy, email: &str, perm: &str, at: &Scope) ->
         (true, None) => by_reference,
         _ => {
             let q = policy
-                .query(email, perm, Some(&at.text()), if target { to.as_deref() } else { None })
-                .map_err(|e| TestCaseError::fail(format!("query {email} {perm} {}: {e}", at.text())))?;
+                .query(
+                    email,
+                    perm,
+                    Some(&at.text()),
+                    if target { to.as_deref() } else { None },
+                )
+                .map_err(|e| {
+                    TestCaseError::fail(format!("query {email} {perm} {}: {e}", at.text()))
+                })?;
             policy.check(&q)
         }
     };
@@ -347,7 +386,11 @@ fn replay(start: &RefPolicy, e: &Escalation) -> Result<(), TestCaseError> {
                 set_member(&mut p, &email, &team, &role);
             }
             Action::CreateTeam => {
-                prop_assert!(p.allowed_teams(&role).is_none(), "{}: restricted role", what);
+                prop_assert!(
+                    p.allowed_teams(&role).is_none(),
+                    "{}: restricted role",
+                    what
+                );
                 if !p.teams.iter().any(|t| t == NEW_TEAM) {
                     p.teams.push(NEW_TEAM.into());
                 }
@@ -457,7 +500,9 @@ fn the_generator_finds_every_kind_of_step() {
     use proptest::test_runner::{Config, TestRunner};
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
-        proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
     );
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut chains = 0;
@@ -476,8 +521,18 @@ fn the_generator_finds_every_kind_of_step() {
             }
         }
     }
-    for what in ["join_team", "set_role", "create_team", "share", "create_role", "*"] {
-        assert!(seen.contains(what), "no `{what}` in 300 random policies: {seen:?}");
+    for what in [
+        "join_team",
+        "set_role",
+        "create_team",
+        "share",
+        "create_role",
+        "*",
+    ] {
+        assert!(
+            seen.contains(what),
+            "no `{what}` in 300 random policies: {seen:?}"
+        );
     }
     assert!(chains > 0, "no chain of steps in 300 random policies");
 }

@@ -94,7 +94,10 @@ fn each_form_trusts_whom_it_names() {
         );
         assert!(!r.trust.default, "{trust}");
     }
-    assert_eq!(report("trust nobody").trust.principals, Vec::<String>::new());
+    assert_eq!(
+        report("trust nobody").trust.principals,
+        Vec::<String>::new()
+    );
     assert!(report("trust nobody")
         .to_text()
         .contains("\ntrusted: nobody\n"));
@@ -117,7 +120,10 @@ fn without_an_admin_team_the_default_trusts_nobody() {
     let text = org("")
         .replace("only in admin", "")
         .replace("admin_team   admin", "")
-        .replace("team admin { member alice@x.com as admin  member omar@x.com as ops }", "");
+        .replace(
+            "team admin { member alice@x.com as admin  member omar@x.com as ops }",
+            "",
+        );
     let p = Policy::from_text("org.policy", &text).unwrap();
     let r = audit::audit(&p.model, &p.matrix);
     assert!(r.trust.default);
@@ -143,7 +149,10 @@ fn trusted_paths_do_not_fail_the_gate() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("trusted to hold global powers:\n  ["), "{text}");
+    assert!(
+        text.contains("trusted to hold global powers:\n  ["),
+        "{text}"
+    );
     assert!(
         text.ends_with("no untrusted escalation paths (4 users checked; 2 trusted)\n"),
         "{text}"
