@@ -20,6 +20,7 @@ mod output;
 mod plan;
 mod pull;
 mod query;
+mod serve;
 mod write;
 
 use std::path::PathBuf;
@@ -216,6 +217,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Answer `can`, `explain`, `who` and `what` over HTTP (also AuthZEN and
+    /// OPA's data API), reloading the policy when it changes.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -365,6 +369,7 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Export(ExportTarget::Helm) => export::helm(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
+        Command::Serve(args) => serve::run(cli, args),
     };
     output::finish(result.unwrap_or_else(|exit| exit))
 }
