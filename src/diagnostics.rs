@@ -70,6 +70,7 @@ codes! {
     AdminsWithoutAdminRole => Error, "rolegraph::resolve::admins_without_admin_role", "`admins` listed but no role `admin` declared";
     MissingTarget => Error, "rolegraph::resolve::missing_target", "a test line for a `target team` permission without `to team/…`";
     UnexpectedTarget => Error, "rolegraph::resolve::unexpected_target", "a test line with `to` for a permission that is not `target team`";
+    UnknownUser => Error, "rolegraph::resolve::unknown_user", "a `trust user` naming an email that no `user` item, `member` line or `admins` declares (with a suggestion)";
     TooMany => Error, "rolegraph::resolve::too_many", "more permissions or kinds than 65,536 (or more roles, teams, users or resources than 4,294,967,296): ids would wrap and name other items";
     UnsatisfiableOnlyIn => Warning, "rolegraph::lint::unsatisfiable_only_in", "a role whose inherited `only in` restrictions leave no team";
     UnusedRole => Warning, "rolegraph::lint::unused_role", "a role no member, share, include or default uses (role `admin` is exempt)";

@@ -15,6 +15,12 @@
 //! unrestricted role; with `KIND:share` on a resource, share it with a team one
 //! belongs to, at any role, as owner. [`reach`] runs the fixpoint per subject.
 //!
+//! Users the policy trusts to hold global powers ([`trust`]: `trust` in
+//! `auth`, by default the admin team's `admin` members) are reported apart,
+//! as trusted. Each finding has a stable id ([`finding_id`]), so a
+//! [`baseline`] can accept known ones and `diff --audit` ([`compare`]) can
+//! tell the paths a change opens.
+//!
 //! Not modelled: `admin:manage_roles` and `admin:manage_teams` held on a team
 //! (roles and teams are global objects), and actions on other people (they
 //! raise nobody's own access). Precision: an opened team grants the union of
@@ -24,17 +30,23 @@
 //! other, not at once.
 
 pub mod actions;
+pub mod baseline;
+pub mod compare;
 pub mod reach;
 mod report;
+mod trust;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-pub use report::{EnabledBy, Escalation, Gain, Report, Step};
+pub use baseline::{Baseline, BaselineError, Comparison};
+pub use compare::{compare, AuditDiff};
+pub use report::{finding_id, Action, EnabledBy, Escalation, Gain, Report, Step, TrustNote};
 
 use crate::compile::{subject_grants, Matrix, Subject};
 use crate::resolve::{Model, PermId, PermSet, RoleId, Scope};
 use actions::Actions;
 use reach::{RawAction, Reach, StepId, TeamKey};
+use trust::TrustSet;
 
 /// The team key written for a team the subject would create.
 pub const NEW_TEAM: &str = "(new team)";
@@ -50,18 +62,28 @@ pub fn audit(model: &Model, matrix: &Matrix) -> Report {
 /// Audits the given subjects, each written as its report should name it.
 pub fn audit_subjects(model: &Model, matrix: &Matrix, subjects: &[(String, Subject)]) -> Report {
     let actions = Actions::new(model);
-    let mut escalations: Vec<Escalation> = if actions.any() {
-        subjects
-            .iter()
-            .filter_map(|(name, subject)| audit_one(model, matrix, &actions, name, *subject))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    escalations.sort_by(|a, b| a.user.cmp(&b.user));
+    let trust = TrustSet::new(model);
+    let (mut escalations, mut trusted) = (Vec::new(), Vec::new());
+    if actions.any() {
+        for (name, subject) in subjects {
+            if let Some(e) = audit_one(model, matrix, &actions, name, *subject) {
+                if trust.trusts(matrix, *subject) {
+                    trusted.push(e);
+                } else {
+                    escalations.push(e);
+                }
+            }
+        }
+    }
+    for list in [&mut escalations, &mut trusted] {
+        list.sort_by(|a, b| (&a.user, &a.id).cmp(&(&b.user, &b.id)));
+    }
     Report {
         escalations,
+        trusted,
+        trust: trust.note(model),
         users_checked: subjects.len(),
+        baseline: None,
     }
 }
 
@@ -129,12 +151,12 @@ fn audit_one(
         })
         .collect();
     gains.sort_by(|a, b| (&a.scope, &a.permission).cmp(&(&b.scope, &b.permission)));
-    Some(Escalation {
-        user: name.to_string(),
-        reaches_everything: reach.everything.is_some(),
+    Some(Escalation::new(
+        name.to_string(),
+        reach.everything.is_some(),
         steps,
         gains,
-    })
+    ))
 }
 
 /// The fewest roles, among `candidates`, that together supply `needs`:
@@ -179,7 +201,7 @@ fn render_step(
         TeamKey::Existing(t) => model[t].key.clone(),
         TeamKey::New => NEW_TEAM.to_string(),
     };
-    let step = |action: &'static str| Step {
+    let step = |action: Action| Step {
         action,
         team: None,
         resource: None,
@@ -187,12 +209,12 @@ fn render_step(
         enabled_by: enabled_by.clone(),
     };
     match raw.action {
-        RawAction::CreateRole => vec![step("create_role")],
+        RawAction::CreateRole => vec![step(Action::CreateRole)],
         RawAction::OpenTeam(key) => {
             let (action, team) = match key {
-                TeamKey::Existing(t) if reach.is_member(key) => ("set_role", Some(t)),
-                TeamKey::Existing(t) => ("join_team", Some(t)),
-                TeamKey::New => ("create_team", None),
+                TeamKey::Existing(t) if reach.is_member(key) => (Action::SetRole, Some(t)),
+                TeamKey::Existing(t) => (Action::JoinTeam, Some(t)),
+                TeamKey::New => (Action::CreateTeam, None),
             };
             let roles = cover(model, &actions.allowed_roles(model, team), needs);
             roles
@@ -200,7 +222,7 @@ fn render_step(
                 .enumerate()
                 .map(|(i, r)| Step {
                     // A second role in the same team is a change of role.
-                    action: if i == 0 { action } else { "set_role" },
+                    action: if i == 0 { action } else { Action::SetRole },
                     team: Some(team_name(key)),
                     role: Some(model[r].key.clone()),
                     ..step(action)
@@ -215,7 +237,7 @@ fn render_step(
                     team: Some(team_name(key)),
                     resource: Some(model.scope_name(Scope::Resource(resource))),
                     role: Some(model[r].key.clone()),
-                    ..step("share")
+                    ..step(Action::Share)
                 })
                 .collect()
         }

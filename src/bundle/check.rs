@@ -19,7 +19,7 @@
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::resolve::{
     InvariantKind, KindId, Model, PermId, PermSet, ResourceId, RoleId, Scope, ScopePattern, TeamId,
-    UserId,
+    Trusted, UserId,
 };
 use crate::source::{SourceFile, Sources, Span};
 
@@ -537,6 +537,19 @@ impl<'m> Tables<'m> {
         }
         for &u in &auth.admins {
             self.user(u, of)?;
+        }
+        let of_trust = &|| "`trust`".to_string();
+        for &t in m.trust.principals.iter().flatten() {
+            match t {
+                Trusted::Team(team, role) => {
+                    self.team(team, of_trust)?;
+                    if let Some(r) = role {
+                        self.role(r, of_trust)?;
+                    }
+                }
+                Trusted::Role(r) => self.role(r, of_trust)?,
+                Trusted::User(u) => self.user(u, of_trust)?,
+            }
         }
         for span in auth.span.iter().chain(&auth.default_role_span) {
             self.span(*span, of)?;

@@ -15,7 +15,7 @@ use crate::Policy;
 /// The OLD side that names a deployment's state file.
 const ADAPTIVE: &str = "adaptive:";
 
-pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdResult {
+pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>, audit: bool) -> CmdResult {
     let fmt = format(
         cli,
         &[Format::Text, Format::Json, Format::Markdown],
@@ -30,7 +30,7 @@ pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdR
         None => None,
     };
     if let Some(state) = old.strip_prefix(ADAPTIVE) {
-        return adaptive(cli, state, new, fmt, glob.as_ref(), fail_on_grant);
+        return adaptive(cli, state, new, fmt, glob.as_ref(), fail_on_grant, audit);
     }
     // Read both before checking either, so a bad revision is reported as a
     // usage error whatever the other side holds.
@@ -42,8 +42,15 @@ pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>) -> CmdR
         return Ok(Exit::Failure);
     };
 
-    let d = diff::diff(&old_policy, &new_policy);
+    let mut d = diff::diff(&old_policy, &new_policy);
+    d.audit = audit.then(|| audit_diff(&old_policy, &new_policy));
     report(&d, fmt, glob.as_ref(), fail_on_grant)
+}
+
+/// The escalation paths NEW has and OLD has not, and the reverse.
+fn audit_diff(old: &Policy, new: &Policy) -> crate::audit::AuditDiff {
+    let report = |p: &Policy| crate::audit::audit(&p.model, &p.matrix);
+    crate::audit::compare(&report(old), &report(new))
 }
 
 /// `diff adaptive:STATE.json NEW`: the deployment as it is against NEW.
@@ -54,6 +61,7 @@ fn adaptive(
     fmt: Format,
     glob: Option<&globset::GlobMatcher>,
     fail_on_grant: Option<&str>,
+    audit: bool,
 ) -> CmdResult {
     if new.starts_with(ADAPTIVE) {
         return Err(usage_error(
@@ -69,11 +77,14 @@ fn adaptive(
     for text in &sides.notes {
         note(text);
     }
-    let d = diff::diff(&sides.old, sides.new.as_ref().unwrap_or(&new_policy));
+    let new_side = sides.new.as_ref().unwrap_or(&new_policy);
+    let mut d = diff::diff(&sides.old, new_side);
+    d.audit = audit.then(|| audit_diff(&sides.old, new_side));
     report(&d, fmt, glob, fail_on_grant)
 }
 
-/// Prints a diff; exit 1 when a granted row matches `--fail-on-grant`.
+/// Prints a diff; exit 1 when a granted row matches `--fail-on-grant`, or
+/// (`--audit`) the change introduces an escalation path.
 fn report(
     d: &Diff,
     fmt: Format,
@@ -85,6 +96,7 @@ fn report(
         Format::Markdown => print(&diff::to_markdown(d)),
         _ => print(&diff::to_text(d)),
     }
+    let mut failed = false;
     if let Some(glob) = glob {
         let hits = diff::matching(&d.granted, glob);
         if let Some(first) = hits.first() {
@@ -96,10 +108,20 @@ fn report(
                 first.permission,
                 first.scope
             ));
-            return Ok(Exit::Failure);
+            failed = true;
         }
     }
-    Ok(Exit::Success)
+    let introduced = d.audit.as_ref().map_or(&[][..], |a| &a.introduced[..]);
+    if let Some(first) = introduced.first() {
+        say(format_args!(
+            "error: the change introduces {} escalation path(s), e.g. `{}` (finding {}): see the audit section",
+            introduced.len(),
+            first.user,
+            first.id
+        ));
+        failed = true;
+    }
+    Ok(if failed { Exit::Failure } else { Exit::Success })
 }
 
 fn read(cli: &Cli, spec: &str) -> Result<crate::source::Sources, Exit> {

@@ -31,6 +31,13 @@ pub const STARTER: &[(&str, &str)] = &[
         "example/escalation.policy",
         include_str!("../../policies/example/escalation.policy"),
     ),
+    // The example's deliberate escalation path, accepted: `audit --baseline
+    // DIR/audit-baseline.json --fail-on-escalation` passes. It names its
+    // policy relative to itself (`.`), so it holds wherever DIR is.
+    (
+        "audit-baseline.json",
+        include_str!("../../policies/audit-baseline.json"),
+    ),
 ];
 
 pub fn run(dir: &Path) -> CmdResult {

@@ -142,6 +142,10 @@ pub enum Command {
         /// Exit 1 if a granted row's permission matches this glob (e.g. `admin:*`).
         #[arg(long, value_name = "GLOB")]
         fail_on_grant: Option<String>,
+        /// Also audit both policies: list the escalation paths the change
+        /// introduces or removes, and exit 1 if it introduces one.
+        #[arg(long)]
+        audit: bool,
     },
     /// Rewrite policy files in the canonical layout, keeping comments.
     Fmt {
@@ -163,12 +167,20 @@ pub enum Command {
     },
     /// Privilege-escalation paths: who can raise their own access (formats: text, json).
     Audit {
-        /// Exit 1 when any escalation path exists.
+        /// Exit 1 when an untrusted escalation path exists (with --baseline:
+        /// one the baseline does not hold).
         #[arg(long)]
         fail_on_escalation: bool,
         /// Only this user.
         #[arg(long, value_name = "EMAIL")]
         user: Option<String>,
+        /// Accept the findings this file holds (written by --write-baseline):
+        /// only new ones fail, and those gone are listed as fixed.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Write every untrusted finding to FILE as the accepted baseline.
+        #[arg(long, value_name = "FILE", conflicts_with = "user")]
+        write_baseline: Option<PathBuf>,
     },
     /// The operations that take the live deployment to the policy, and what
     /// cannot be done (formats: text, json, markdown).
@@ -323,7 +335,8 @@ pub fn run(cli: &Cli) -> Exit {
             old,
             new,
             fail_on_grant,
-        } => diff::run(cli, old, new, fail_on_grant.as_deref()),
+            audit,
+        } => diff::run(cli, old, new, fail_on_grant.as_deref(), *audit),
         Command::Fmt { check } => fmt::run(cli, *check),
         Command::Graph {
             team,
@@ -333,7 +346,17 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Audit {
             fail_on_escalation,
             user,
-        } => audit::run(cli, *fail_on_escalation, user.as_deref()),
+            baseline,
+            write_baseline,
+        } => audit::run(
+            cli,
+            &audit::Args {
+                fail_on_escalation: *fail_on_escalation,
+                user: user.as_deref(),
+                baseline: baseline.as_deref(),
+                write_baseline: write_baseline.as_deref(),
+            },
+        ),
         Command::Plan(args) => plan::run(cli, args),
         Command::Pull { url, output } => pull::run(cli, url.as_deref(), output.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),

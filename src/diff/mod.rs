@@ -49,6 +49,9 @@ pub struct Diff {
     pub revoked: Vec<RowChange>,
     /// Changed definitions, by kind of item and then name.
     pub changes: Vec<Change>,
+    /// With `--audit`: the escalation paths the change introduces or removes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditDiff>,
 }
 
 impl Diff {

@@ -108,6 +108,9 @@ pub fn to_text(diff: &Diff) -> String {
             );
         }
     }
+    if let Some(audit) = &diff.audit {
+        out.push_str(&audit.to_text());
+    }
     out
 }
 
@@ -149,8 +152,12 @@ fn rows_table(rows: &[RowChange]) -> String {
 pub fn to_markdown(diff: &Diff) -> String {
     let mut out = String::new();
     let _ = write!(out, "**rolegraph diff**: {}\n\n", summary(diff));
+    let audit = diff.audit.as_ref().map(|a| a.to_markdown());
     if diff.is_empty() {
         out.push_str("No access changes.\n");
+        if let Some(audit) = audit {
+            let _ = write!(out, "\n{audit}");
+        }
         return out;
     }
     if !diff.granted.is_empty() {
@@ -186,5 +193,6 @@ pub fn to_markdown(diff: &Diff) -> String {
         }
         fold(&mut out, "Changed definitions", diff.changes.len(), &t);
     }
+    out.push_str(&audit.unwrap_or_default());
     out
 }

@@ -29,7 +29,7 @@ pub(super) enum NameSet {
 
 /// `unknown role `x``, with a suggestion from the declared names, or the
 /// fallback help.
-fn unknown(
+pub(super) fn unknown(
     code: Code,
     what: &str,
     name: &ast::Name,

@@ -23,6 +23,7 @@ mod members;
 pub mod model;
 mod roles;
 mod tests_and_invariants;
+mod trust;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -188,6 +189,7 @@ impl Resolver {
         let auth = self.merge_auth(&auths);
         self.resolve_auth(auth.as_ref(), &mut members);
         self.resolve_members(members);
+        trust::resolve(&mut self.model, &auths, &mut self.diags);
         for item in items {
             match item {
                 ast::Item::Test(t) => self.resolve_test(t),

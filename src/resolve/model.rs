@@ -292,6 +292,27 @@ pub struct Auth {
     pub default_role_span: Option<Span>,
 }
 
+/// Who is expected to hold global powers: the `trust` line of `auth`.
+/// `audit` reports these users' escalation paths as trusted, not as
+/// escalations.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// `None` when `auth` has no `trust` line: then the admin team's members
+    /// with role `admin` are trusted. `Some` and empty: `trust nobody`.
+    /// Sorted, without repeats.
+    pub principals: Option<Vec<Trusted>>,
+}
+
+/// One trusted principal.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Trusted {
+    /// The team's members; with a role, only those who hold it there.
+    Team(TeamId, Option<RoleId>),
+    /// Whoever holds the role, in any team.
+    Role(RoleId),
+    User(UserId),
+}
+
 /// A resolved scope.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -448,6 +469,7 @@ pub struct Model {
     pub users: Vec<User>,
     pub resources: Vec<Resource>,
     pub auth: Auth,
+    pub trust: Trust,
     pub tests: Vec<Test>,
     pub invariants: Vec<Invariant>,
     /// Not saved in a bundle: rebuilt from the tables above.

@@ -57,6 +57,21 @@ pub struct Auth {
     pub default_role: Option<Name>,
     /// `None` when the block has no `admins` line.
     pub admins: Option<Vec<Name>>,
+    /// The entries of its `trust` lines; `None` when it has none.
+    pub trust: Option<Vec<Spanned<Trusted>>>,
+}
+
+/// One entry of a `trust` line: who is expected to hold global powers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Trusted {
+    /// `trust nobody`.
+    Nobody,
+    /// `team KEY`, or `team KEY as ROLE`.
+    Team { team: Name, role: Option<Name> },
+    /// `role KEY`: whoever holds it, in any team.
+    Role(Name),
+    /// `user EMAIL`.
+    User(Name),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -186,13 +201,15 @@ impl PartialEq for Auth {
             default_team,
             default_role,
             admins,
+            trust,
         } = self;
-        (admin_team, default_team, default_role, admins)
+        (admin_team, default_team, default_role, admins, trust)
             == (
                 &other.admin_team,
                 &other.default_team,
                 &other.default_role,
                 &other.admins,
+                &other.trust,
             )
     }
 }

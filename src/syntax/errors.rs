@@ -66,6 +66,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         | Rule::key_list
         | Rule::email_list
         | Rule::auth_entry
+        | Rule::trusted
         | Rule::requirement
         | Rule::role_body
         | Rule::role_clause
@@ -94,6 +95,11 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::default_team => "`default_team`",
         Rule::default_role => "`default_role`",
         Rule::admins => "`admins`",
+        Rule::trust | Rule::kw_trust => "`trust`",
+        Rule::trust_nobody | Rule::kw_trust_nobody => "`nobody`",
+        Rule::trust_team => "`team`",
+        Rule::trust_role => "`role`",
+        Rule::trust_user | Rule::kw_user => "`user`",
         Rule::requires => "`requires`",
         Rule::req_owner => "`owner`",
         Rule::req_target_team => "`target team`",

@@ -17,7 +17,13 @@ pub const ITEM_KEYWORDS: &[&str] = &[
 ];
 
 /// The clauses of an `auth` block.
-pub const AUTH_KEYWORDS: &[&str] = &["admin_team", "default_team", "default_role", "admins"];
+pub const AUTH_KEYWORDS: &[&str] = &[
+    "admin_team",
+    "default_team",
+    "default_role",
+    "admins",
+    "trust",
+];
 
 /// Words of the clauses inside items, for "did you mean" on a misspelt one
 /// and for the help on one glued to the next word. `user`, `team` and
@@ -27,6 +33,7 @@ pub const KEYWORDS: &[&str] = &[
     "default_team",
     "default_role",
     "admins",
+    "trust",
     "requires",
     "includes",
     "grant",

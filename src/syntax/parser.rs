@@ -123,11 +123,45 @@ impl Ctx {
                         .collect::<Result<Vec<_>>>()?;
                     auth.admins.get_or_insert_with(Vec::new).extend(emails);
                 }
+                Rule::trust => {
+                    let entries = self.parse_trust(pair)?;
+                    auth.trust.get_or_insert_with(Vec::new).extend(entries);
+                }
                 Rule::kw_item => {}
                 _ => return Err(self.unexpected(&pair)),
             }
         }
         Ok(auth)
+    }
+
+    /// `trust nobody`, or `trust team T [as R], role R, user EMAIL, …`.
+    fn parse_trust(&self, pair: Pair) -> Result<Vec<Spanned<ast::Trusted>>> {
+        let mut entries = Vec::new();
+        for pair in pair.into_inner() {
+            let span = self.tight_span(&pair);
+            let entry = match pair.as_rule() {
+                Rule::trust_nobody => ast::Trusted::Nobody,
+                Rule::trust_team => {
+                    let mut keys = pair.into_inner().map(|k| self.name(&k));
+                    let team = keys.next().ok_or_else(|| self.internal(span))?;
+                    ast::Trusted::Team {
+                        team,
+                        role: keys.next(),
+                    }
+                }
+                Rule::trust_role => ast::Trusted::Role(self.parse_single_key(pair)?),
+                Rule::trust_user => {
+                    let email = pair
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.internal(span))?;
+                    ast::Trusted::User(self.parse_email(email)?)
+                }
+                _ => return Err(self.unexpected(&pair)),
+            };
+            entries.push(Spanned::new(entry, span));
+        }
+        Ok(entries)
     }
 
     fn parse_single_key(&self, pair: Pair) -> Result<Name> {

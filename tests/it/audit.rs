@@ -41,9 +41,11 @@ fn report(org: &str) -> Report {
     audit::audit(&p.model, &p.matrix)
 }
 
+/// The user's finding, trusted or not.
 fn only<'a>(r: &'a Report, user: &str) -> &'a Escalation {
     r.escalations
         .iter()
+        .chain(&r.trusted)
         .find(|e| e.user == user)
         .unwrap_or_else(|| panic!("no escalation for {user}: {}", r.to_text()))
 }
@@ -355,7 +357,7 @@ fn no_escalation_no_report() {
     // Bob may share the bot with t2, but as a reader there he gains nothing.
     assert!(r.escalations.is_empty(), "{}", r.to_text());
     assert_eq!(r.users_checked, 3); // ana, bob and `*`
-    assert!(r.to_text().starts_with("no escalation paths"));
+    assert!(r.to_text().contains("\nno escalation paths"));
 }
 
 #[test]
@@ -453,7 +455,7 @@ fn fail_on_escalation() {
     );
     assert_eq!(
         out,
-        "no escalation paths: nobody can raise their own access (1 user checked)\n"
+        "trusted: `team admin`\nno escalation paths: nobody can raise their own access (1 user checked)\n"
     );
     let out = stdout(
         cli().args([
@@ -496,7 +498,12 @@ fn org_without_escalation_exits_zero() {
     let value: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         value,
-        serde_json::json!({"escalations": [], "users_checked": 2})
+        serde_json::json!({
+            "escalations": [],
+            "trusted": [],
+            "trust": {"default": true, "principals": ["team admin as admin"]},
+            "users_checked": 2
+        })
     );
 }
 

@@ -593,6 +593,7 @@ fn markdown_folds_long_lists_and_stays_short() {
         granted: (0..300).map(row).collect(),
         revoked: vec![row(1)],
         changes: Vec::new(),
+        audit: None,
     };
     let md = rolegraph::diff::to_markdown(&d);
     assert!(md.starts_with("**rolegraph diff**: 300 granted, 1 revoked"));

@@ -13,6 +13,10 @@ mod reference;
 mod stategen;
 
 mod audit;
+mod audit_baseline;
+mod audit_diff;
+mod audit_replay;
+mod audit_trust;
 mod bundle;
 mod ci_action;
 mod ci_junit;

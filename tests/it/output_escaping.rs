@@ -10,7 +10,8 @@
 
 use std::path::Path;
 
-use rolegraph::audit::{EnabledBy, Escalation, Gain, Step};
+use rolegraph::audit::baseline::Fixed;
+use rolegraph::audit::{Action, Comparison, EnabledBy, Escalation, Gain, Step, TrustNote};
 use rolegraph::diff::{Change, Diff, RowChange};
 use rolegraph::escape::is_unsafe;
 use rolegraph::eval::{Decision, Named, Through, ViaNames};
@@ -92,6 +93,7 @@ fn diff(h: &str) -> Diff {
             added: vec![h.into()],
             removed: vec![h.into()],
         }],
+        audit: None,
     }
 }
 
@@ -258,17 +260,37 @@ fn audit_text_holds_its_shape() {
                 scope: h.into(),
             },
         };
-        rolegraph::audit::Report {
-            escalations: vec![Escalation {
-                user: h.into(),
-                reaches_everything: false,
-                steps: vec![step("join_team"), step("set_role"), step("share")],
-                gains: vec![Gain {
-                    permission: h.into(),
-                    scope: h.into(),
-                }],
+        let finding = || Escalation {
+            id: h.into(),
+            user: h.into(),
+            reaches_everything: false,
+            steps: vec![
+                step(Action::JoinTeam),
+                step(Action::SetRole),
+                step(Action::Share),
+            ],
+            gains: vec![Gain {
+                permission: h.into(),
+                scope: h.into(),
             }],
+        };
+        rolegraph::audit::Report {
+            escalations: vec![finding()],
+            trusted: vec![finding()],
+            trust: TrustNote {
+                default: false,
+                principals: vec![h.into()],
+            },
             users_checked: 3,
+            baseline: Some(Comparison {
+                file: h.into(),
+                new: vec![],
+                accepted: vec![h.into()],
+                fixed: vec![Fixed {
+                    id: h.into(),
+                    user: h.into(),
+                }],
+            }),
         }
         .to_text()
     });
