@@ -31,6 +31,8 @@ mod explain_snapshots;
 mod fmt;
 mod fuzz_regressions;
 mod graph;
+mod help_examples;
+mod help_papercuts;
 mod hostile;
 mod import;
 mod input_batch;
