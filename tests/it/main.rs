@@ -64,6 +64,7 @@ mod plan_roundtrip;
 mod plan_rules;
 mod plan_support;
 mod policy_tests;
+mod readme_examples;
 mod scan;
 mod serve_answers;
 mod serve_errors;
