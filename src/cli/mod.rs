@@ -420,12 +420,44 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(message) = format_not_written(&e) {
+                return ExitCode::from(output::usage_error(message).code());
+            }
             print_clap_error(&e);
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let exit = run(&cli);
     ExitCode::from(exit.code())
+}
+
+/// `validate --format junit`: a format rolegraph writes, but not this
+/// command. Said as when it comes before the command name (the command's
+/// own check, [`output::format`]), naming what the command accepts; a value
+/// no command writes keeps clap's message and its suggestion.
+fn format_not_written(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::InvalidValue {
+        return None;
+    }
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg,
+        _ => return None,
+    };
+    let value = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(value)) => value,
+        _ => return None,
+    };
+    let accepted = match e.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) => values.join(", "),
+        _ => return None,
+    };
+    if !arg.starts_with("--format") || Format::from_str(value, false).is_err() {
+        return None;
+    }
+    Some(format!(
+        "this command does not write `--format {value}`; it accepts {accepted}"
+    ))
 }
 
 /// clap's message (or `--help`), which may quote an argument as given. When

@@ -217,22 +217,24 @@ fn each_format_offered_is_one_the_command_writes() {
 #[test]
 fn a_format_the_command_does_not_write_is_refused_either_way() {
     let policy = Path::new(POLICIES);
-    // After the command name clap lists what it accepts; before it (the
-    // older spelling) the command says what it writes.
-    let after = rolegraph(policy)
-        .args(["audit", "--format", "dot"])
+    // After the command name or before it (the older spelling), the same
+    // message names what the command writes.
+    for args in [["audit", "--format", "dot"], ["--format", "dot", "audit"]] {
+        let out = rolegraph(policy).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "error: this command does not write `--format dot`; it accepts text, json\n"
+        );
+    }
+    // A value no command writes is clap's error, with its suggestion.
+    let typo = rolegraph(policy)
+        .args(["audit", "--format", "jsn"])
         .output()
         .unwrap();
-    assert_eq!(after.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&after.stderr);
+    assert_eq!(typo.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&typo.stderr);
     assert!(stderr.contains("[possible values: text, json]"), "{stderr}");
-    let before = rolegraph(policy)
-        .args(["--format", "dot", "audit"])
-        .output()
-        .unwrap();
-    assert_eq!(before.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&before.stderr);
-    assert!(stderr.contains("it accepts text, json"), "{stderr}");
     // Both spellings write the same answer.
     let q = [
         "can",
