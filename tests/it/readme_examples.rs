@@ -293,10 +293,20 @@ fn readme_examples_print_what_the_readme_shows() {
 
 #[test]
 fn docs_examples_print_what_the_docs_show() {
-    for doc in ["docs/adaptive.md"] {
-        let (failures, _) = check(doc);
+    let mut docs: Vec<String> = std::fs::read_dir(Path::new(ROOT).join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    docs.sort();
+    let mut checked = 0;
+    for doc in &docs {
+        let (failures, n) = check(doc);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+        checked += n;
     }
+    assert!(checked >= 1, "no examples found in {docs:?}");
 }
 
 /// The Tour's commands, in order, on a fresh clone (a git repository with
