@@ -12,7 +12,7 @@ pub const ROLEGRAPH: &str = "\
 Examples:
   rolegraph test                                    # check policies/, run its tests
   rolegraph can john@acme.com use_case:adapt use_case/support-bot
-  rolegraph --policy org/ diff git:main org/        # what a change grants
+  rolegraph diff git:origin/main policies          # what a change grants
 
 Exit status:
   0  success, or allow

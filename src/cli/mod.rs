@@ -50,9 +50,10 @@ pub const DEFAULT_POLICY: &str = "policies";
     after_help = examples::ROLEGRAPH
 )]
 pub struct Cli {
-    /// The policy: a `.policy` file, or a directory searched recursively for
-    /// `*.policy` files. `validate`, `fmt` and `diff` read policy text; the
-    /// other commands also read a bundle written by `compile --format bundle`.
+    /// The policy: a `.policy` file, or a directory of them (searched recursively)
+    ///
+    /// `validate`, `fmt` and `diff` read policy text; the other commands
+    /// also read a bundle written by `compile --format bundle`.
     #[arg(long, global = true, default_value = DEFAULT_POLICY, value_name = "PATH")]
     pub policy: PathBuf,
 
