@@ -241,6 +241,11 @@ impl Policy {
             (None, true) => return Err(QueryError::MissingTarget(permission.into())),
             (Some(_), false) => return Err(QueryError::UnexpectedTarget(permission.into())),
             (None, false) => None,
+            // Only a team is a target: `KIND/KEY` or a bare name is not
+            // worth resolving (nor suggesting `KIND/KEY` for).
+            (Some(t), true) if !t.starts_with("team/") => {
+                return Err(QueryError::TargetNotTeam(t.into()))
+            }
             (Some(t), true) => match self.scope(t)? {
                 Scope::Team(team) => Some(team),
                 _ => return Err(QueryError::TargetNotTeam(t.into())),

@@ -1,9 +1,9 @@
-//! `rolegraph completions SHELL` and `rolegraph man`: generated from the clap
-//! definition, so they never drift from the real flags.
+//! `rolegraph completions SHELL`: generated from the clap definition, so it
+//! never drifts from the real flags (as the man pages, `man.rs`).
 
 use clap::CommandFactory;
 
-use super::output::{print, usage_error, CmdResult, Exit};
+use super::output::{print, CmdResult, Exit};
 use super::Cli;
 
 pub fn completions(shell: clap_complete::Shell) -> CmdResult {
@@ -12,13 +12,4 @@ pub fn completions(shell: clap_complete::Shell) -> CmdResult {
     clap_complete::generate(shell, &mut Cli::command(), "rolegraph", &mut script);
     print(&String::from_utf8_lossy(&script));
     Ok(Exit::Success)
-}
-
-pub fn man() -> CmdResult {
-    let mut out = std::io::stdout().lock();
-    match clap_mangen::Man::new(Cli::command()).render(&mut out) {
-        Ok(()) => Ok(Exit::Success),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Success),
-        Err(e) => Err(usage_error(format!("cannot write the man page: {e}"))),
-    }
 }

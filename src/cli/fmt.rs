@@ -71,8 +71,9 @@ pub fn run(cli: &Cli, check: bool) -> CmdResult {
         }
         if check && !changed.is_empty() {
             say(format_args!(
-                "{} file(s) would be reformatted; run `rolegraph fmt`",
-                changed.len()
+                "{} file(s) would be reformatted; run `{}`",
+                changed.len(),
+                cli.hint("fmt")
             ));
         }
     }

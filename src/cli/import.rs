@@ -135,6 +135,10 @@ pub fn adaptive(
     // Checked after writing: a deployment may hold what a policy may not (a
     // project without an owner share), and the files show where.
     let checked = resolve::check(sources);
+    let validate = match output {
+        Some(dir) => super::hint_for(dir, "validate"),
+        None => "rolegraph --policy FILE validate".to_string(),
+    };
     let errors: Vec<Diagnostic> = checked
         .diagnostics
         .iter()
@@ -143,7 +147,7 @@ pub fn adaptive(
         .collect();
     if !errors.is_empty() {
         print_diagnostics(&errors, &checked.sources, Format::Text);
-        say(format_args!("error: the imported policy does not validate ({}): fix the files (or the deployment), then run `rolegraph validate`",
+        say(format_args!("error: the imported policy does not validate ({}): fix the files (or the deployment), then run `{validate}`",
             diagnostics::summary(&errors)
         ));
         return Ok(Exit::Failure);
@@ -151,7 +155,7 @@ pub fn adaptive(
     let warnings = checked.diagnostics.len();
     if warnings > 0 {
         note(format_args!(
-            "the imported policy has {warnings} warning(s): `rolegraph validate` shows them"
+            "the imported policy has {warnings} warning(s): `{validate}` shows them"
         ));
     }
     Ok(Exit::Success)

@@ -59,10 +59,10 @@ pub fn run(dir: &Path) -> CmdResult {
         std::fs::write(&path, text).map_err(io)?;
     }
     say(format_args!(
-        "wrote {} files to `{}`; try `rolegraph --policy {} test`",
+        "wrote {} files to `{}`; try `{}`",
         STARTER.len(),
         dir.display(),
-        dir.display()
+        super::hint_for(dir, "test")
     ));
     Ok(Exit::Success)
 }

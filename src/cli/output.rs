@@ -110,7 +110,7 @@ pub fn usage_error(message: impl Display) -> Exit {
 
 /// The format a command was asked for, if it accepts it.
 pub fn format(cli: &Cli, accepted: &[Format], default: Format) -> Result<Format, Exit> {
-    let f = cli.format.unwrap_or(default);
+    let f = cli.format().unwrap_or(default);
     if accepted.contains(&f) {
         Ok(f)
     } else {
@@ -179,7 +179,7 @@ fn checked(cli: &Cli, loaded: Result<Policy, PolicyError>) -> Result<Policy, Exi
             diagnostics,
             sources,
         }) => {
-            let fmt = match cli.format {
+            let fmt = match cli.format() {
                 Some(Format::Json) => Format::Json,
                 Some(Format::Github) => Format::Github,
                 _ => Format::Text,
@@ -188,8 +188,9 @@ fn checked(cli: &Cli, loaded: Result<Policy, PolicyError>) -> Result<Policy, Exi
                 diagnostics.into_iter().filter(|d| d.is_error()).collect();
             print_diagnostics(&errors, &sources, fmt);
             say(format_args!(
-                "error: the policy has errors ({}); run `rolegraph validate`",
-                diagnostics::summary(&errors)
+                "error: the policy has errors ({}); run `{}`",
+                diagnostics::summary(&errors),
+                cli.hint("validate")
             ));
             Err(Exit::Failure)
         }

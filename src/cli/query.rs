@@ -51,7 +51,21 @@ fn new_login_note(policy: &Policy, user: &str, how: &str) {
 
 pub fn can(cli: &Cli, asked: &Question) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
-    let (policy, q) = resolve(cli, asked)?;
+    let (policy, q) = if fmt == Format::Json {
+        // As `can --batch` answers a question it cannot ask: an `error`
+        // decision on standard output, so a script reads JSON either way.
+        let policy = load_policy(cli)?;
+        match policy.query(asked.user, asked.permission, asked.scope, asked.to) {
+            Ok(q) => (policy, q),
+            Err(e) => {
+                let answer = serde_json::json!({"decision": "error", "error": e.to_string()});
+                print(&format!("{answer}\n"));
+                return Err(Exit::Usage);
+            }
+        }
+    } else {
+        resolve(cli, asked)?
+    };
     let allowed = policy.check(&q);
     let new_login = q.subject == crate::compile::Subject::NewLogin;
     match fmt {

@@ -77,8 +77,9 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> CmdResult {
             }
             if failure.invalid {
                 say(format_args!(
-                    "error: {}; run `rolegraph validate`",
-                    failure.message
+                    "error: {}; run `{}`",
+                    failure.message,
+                    cli.hint("validate")
                 ));
                 Err(Exit::Failure)
             } else {

@@ -99,8 +99,13 @@ fn it_will_not_start_without_a_policy_or_a_port() {
     let out = run(broken.path(), "127.0.0.1:0");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // The hint names the policy the service was given (issue 20).
+    let hint = format!(
+        "run `rolegraph --policy {} validate`",
+        broken.path().display()
+    );
     assert!(
-        stderr.contains("rolegraph::") && stderr.contains("rolegraph validate"),
+        stderr.contains("rolegraph::") && stderr.contains(&hint),
         "{stderr}"
     );
     let out = run(std::path::Path::new("/nonexistent/policies"), "127.0.0.1:0");
