@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
+use super::files::{read_at_most, write_atomic};
 use super::output::{
     format, json, note, print, print_diagnostics, say, usage_error, warning, CmdResult, Exit,
 };
-use super::write::write_atomic;
 use super::{Cli, Format};
 use crate::diagnostics::{self, Diagnostic};
 use crate::import::{adaptive, helm};
@@ -19,20 +19,7 @@ use crate::Policy;
 const MAX_VALUES_BYTES: u64 = 16 * 1024 * 1024;
 
 fn read_values(path: &std::path::Path) -> Result<String, Exit> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| usage_error(format!("cannot read `{}`: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_VALUES_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_VALUES_BYTES {
-        return Err(usage_error(format!(
-            "`{}` is larger than {} MiB; a values file is not",
-            path.display(),
-            MAX_VALUES_BYTES >> 20
-        )));
-    }
+    let bytes = read_at_most(path, MAX_VALUES_BYTES, "; a values file is not")?;
     String::from_utf8(bytes).map_err(|e| {
         usage_error(format!(
             "`{}` is not valid UTF-8 (first bad byte at offset {})",

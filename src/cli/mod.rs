@@ -6,21 +6,23 @@
 // noticed): no other module prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod apply;
 mod audit;
 mod check;
 mod completions;
 mod diff;
 mod export;
+mod files;
 mod fmt;
 mod graph;
 mod import;
 mod init;
+mod live;
 mod lsp;
 mod output;
 mod plan;
 mod pull;
 mod query;
-mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -172,6 +174,9 @@ pub enum Command {
     /// The operations that take the live deployment to the policy, and what
     /// cannot be done (formats: text, json, markdown).
     Plan(plan::PlanArgs),
+    /// Change the live deployment to match the policy: plan, confirm, run
+    /// the operations, then check that nothing is left (formats: text, json).
+    Apply(apply::ApplyArgs),
     /// Read the live Adaptive deployment and write its state file (key from `ADAPTIVE_API_KEY`).
     Pull {
         /// The deployment's base URL (default: `ADAPTIVE_URL`).
@@ -331,6 +336,7 @@ pub fn run(cli: &Cli) -> Exit {
             user,
         } => audit::run(cli, *fail_on_escalation, user.as_deref()),
         Command::Plan(args) => plan::run(cli, args),
+        Command::Apply(args) => apply::run(cli, args),
         Command::Pull { url, output } => pull::run(cli, url.as_deref(), output.as_deref()),
         Command::Import(ImportSource::Helm { values }) => import::helm(cli, values),
         Command::Lsp { .. } => lsp::run(cli),
