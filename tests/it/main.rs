@@ -69,3 +69,11 @@ mod adaptive_errors;
 mod adaptive_execute;
 mod adaptive_pull;
 mod adaptive_standin;
+
+mod apply_failures;
+mod apply_flow;
+mod apply_plan_live;
+mod apply_property;
+mod apply_safety;
+mod apply_scale;
+mod apply_support;
