@@ -12,8 +12,9 @@
 //!
 //! and tools over the same model: [`diff`], [`fmt`], [`graph`], [`audit`],
 //! `import` and `export` (with the `cli` feature); [`adaptive`] meets the
-//! live deployment (its state, the target, the plan). [`bundle`] saves a checked model for
-//! fast loading. [`diagnostics`] turns every problem into a report;
+//! live deployment (its state, the target, the plan). `serve` (with the `cli`
+//! feature) answers the same questions over HTTP. [`bundle`] saves a checked
+//! model for fast loading. [`diagnostics`] turns every problem into a report;
 //! [`escape`] makes names from policies, bundles and queries safe to show.
 //!
 //! The command line (`cli`, and what only it needs: clap, YAML) is the
@@ -63,6 +64,8 @@ pub mod import;
 pub mod lsp;
 mod policy;
 pub mod resolve;
+#[cfg(feature = "cli")]
+pub mod serve;
 pub mod source;
 pub mod syntax;
 pub mod testing;

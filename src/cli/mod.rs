@@ -23,6 +23,7 @@ mod output;
 mod plan;
 mod pull;
 mod query;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -209,6 +210,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Answer `can`, `explain`, `who` and `what` over HTTP (also AuthZEN and
+    /// OPA's data API), reloading the policy when it changes.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -348,6 +352,7 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Export(ExportTarget::Helm) => export::helm(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
+        Command::Serve(args) => serve::run(cli, args),
     };
     output::finish(result.unwrap_or_else(|exit| exit))
 }

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
-use super::output::{format, json, load_policy, note, print, usage_error, CmdResult, Exit};
+use super::output::{format, load_policy, note, print, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::eval::batch::{answer_lines, decision_line, read_line, Line};
 use crate::eval::{who_text, Decision, Query};
@@ -190,7 +190,7 @@ pub fn explain(cli: &Cli, asked: &Question) -> CmdResult {
     let (policy, q) = resolve(cli, asked)?;
     let e = policy.explain(&q, asked.user);
     match fmt {
-        Format::Json => print(&json(&e)),
+        Format::Json => print(&crate::eval::json::explain(&e)),
         _ => {
             if q.subject == crate::compile::Subject::NewLogin {
                 new_login_note(policy, asked.user, "explained");
@@ -212,7 +212,7 @@ pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
     };
     let users = policy.who(perm, scope);
     match fmt {
-        Format::Json => print(&json(&serde_json::json!({ "users": users }))),
+        Format::Json => print(&crate::eval::json::who(&users)),
         _ => print(&who_text(&users, permission, &m.scope_name(scope))),
     }
     Ok(Exit::Success)
@@ -223,7 +223,7 @@ pub fn what(cli: &Cli, user: &str) -> CmdResult {
     let policy = load_policy(cli)?;
     let w = policy.what(user);
     match fmt {
-        Format::Json => print(&json(&w)),
+        Format::Json => print(&crate::eval::json::what(&w)),
         _ => print(&w.to_text()),
     }
     Ok(Exit::Success)

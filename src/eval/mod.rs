@@ -6,6 +6,7 @@
 pub mod batch;
 mod check;
 mod explain;
+pub mod json;
 mod who;
 
 pub use check::Query;

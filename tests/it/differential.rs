@@ -24,7 +24,7 @@ const KINDS: [&str; 2] = ["uc", "ds"];
 type RawShare = (u8, u8, bool);
 
 #[derive(Clone, Debug)]
-struct Raw {
+pub(crate) struct Raw {
     n_kinds: usize,
     /// (prefix, scope bits: global, team, kind0, kind1; owner; target)
     perms: Vec<(u8, u8, bool, bool)>,
@@ -46,7 +46,7 @@ struct Raw {
     layout: u8,
 }
 
-fn raw() -> impl Strategy<Value = Raw> {
+pub(crate) fn raw() -> impl Strategy<Value = Raw> {
     (
         1..=2usize,
         prop::collection::vec(
@@ -132,7 +132,7 @@ fn cased(email: &str, bits: u8) -> String {
         .collect()
 }
 
-fn build(raw: &Raw) -> RefPolicy {
+pub(crate) fn build(raw: &Raw) -> RefPolicy {
     let mut p = RefPolicy {
         kinds: KINDS[..raw.n_kinds].iter().map(|k| k.to_string()).collect(),
         ..RefPolicy::default()

@@ -63,6 +63,12 @@ mod plan_rules;
 mod plan_support;
 mod policy_tests;
 mod scan;
+mod serve_answers;
+mod serve_errors;
+mod serve_lifecycle;
+mod serve_protocols;
+mod serve_reload;
+mod serve_support;
 mod standin;
 
 mod adaptive_errors;
