@@ -1,15 +1,9 @@
-//! Files the command line reads whole and writes. Input files are read up
-//! to a limit, so `/dev/zero` or a pipe that never ends is refused instead
-//! of read until memory runs out. Output files are written atomically: into
-//! a temporary file beside the target, then renamed over it, so a reader
-//! never sees half a file, and a failure (a full disk, an interrupted run)
-//! leaves what was there before.
-//!
-//! The one writer of the command line's output files: `pull -o`, `plan -o`,
-//! `import adaptive -o`. (`fmt` rewrites policy files in place with its own
-//! rules: `crate::fmt::write`.)
+//! Files the command line reads whole. They are read up to a limit, so
+//! `/dev/zero` or a pipe that never ends is refused instead of read until
+//! memory runs out. (Every file the command line writes goes through
+//! `crate::atomic_file`: whole or not at all.)
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use super::output::{usage_error, Exit};
@@ -30,26 +24,4 @@ pub fn read_at_most(path: &Path, max: u64, too_large: &str) -> Result<Vec<u8>, E
         )));
     }
     Ok(bytes)
-}
-
-/// Writes `bytes` to `path` whole or not at all. A new file is readable by
-/// its owner only (a state file lists every user, a plan every change); an
-/// existing one keeps its permissions.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".rolegraph-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
-    tmp.as_file().sync_all()?;
-    // On failure the temporary file is removed when `persist`'s error drops.
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

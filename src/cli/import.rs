@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use super::files::{read_at_most, write_atomic};
+use super::files::read_at_most;
 use super::output::{
     format, json, note, print, print_diagnostics, say, usage_error, warning, CmdResult, Exit,
 };
 use super::{Cli, Format};
+use crate::atomic_file::{self, NewFile};
 use crate::diagnostics::{self, Diagnostic};
 use crate::import::{adaptive, helm};
 use crate::resolve;
@@ -105,7 +106,7 @@ pub fn adaptive(
                 .map_err(|e| usage_error(format!("cannot create `{}`: {e}", dir.display())))?;
             for (name, text) in &imported.files {
                 let path = dir.join(name);
-                write_atomic(&path, text.as_bytes())
+                atomic_file::write(&path, text.as_bytes(), NewFile::Shared)
                     .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
                 sources.add(path.display().to_string(), text);
             }

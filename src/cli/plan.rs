@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::files::write_atomic;
 use super::live;
 use super::output::{format, load_policy, print, say, until_exit, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::adaptive::state::StateError;
 use crate::adaptive::{plan, render, Plan, PlanError, PlanOptions, State};
+use crate::atomic_file::{self, NewFile};
 use crate::Policy;
 
 /// Where the deployment's state is read from.
@@ -126,7 +126,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> CmdResult {
     };
     let plan = until_exit(make_plan(policy, state, me.as_deref(), &options)?);
     if let Some(path) = &args.output {
-        write_atomic(path, plan.to_json().as_bytes())
+        atomic_file::write(path, plan.to_json().as_bytes(), NewFile::Private)
             .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
     }
     print(&match fmt {

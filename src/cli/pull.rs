@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use super::files::write_atomic;
 use super::live;
 use super::output::{format, print, say, usage_error, CmdResult, Exit};
 use super::{Cli, Format};
 use crate::adaptive::client::ClientError;
+use crate::atomic_file::{self, NewFile};
 
 pub fn run(cli: &Cli, url: Option<&str>, output: Option<&Path>) -> CmdResult {
     format(cli, &[Format::Json], Format::Json)?;
@@ -16,7 +16,7 @@ pub fn run(cli: &Cli, url: Option<&str>, output: Option<&Path>) -> CmdResult {
     let live = live::read(&connection)?;
     let bytes = live.state.to_json();
     match output {
-        Some(path) => write_atomic(path, &bytes)
+        Some(path) => atomic_file::write(path, &bytes, NewFile::Private)
             .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?,
         None => print(&String::from_utf8_lossy(&bytes)),
     }

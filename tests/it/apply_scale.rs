@@ -20,7 +20,11 @@ fn email(u: usize) -> String {
 fn a_thousand_operations_take_at_most_25_requests() {
     let mut text = format!("{ORG}\nteam crowd \"Crowd\" {{\n");
     for u in 0..USERS {
-        let role = if u.is_multiple_of(2) { "viewer" } else { "builder" };
+        let role = if u.is_multiple_of(2) {
+            "viewer"
+        } else {
+            "builder"
+        };
         let _ = writeln!(text, "  member {} as {role}", email(u));
     }
     text.push_str("}\n");
@@ -49,7 +53,11 @@ fn a_thousand_operations_take_at_most_25_requests() {
     assert!(mutation_requests <= 25);
     let after = s.state();
     for u in 0..USERS {
-        let role = if u.is_multiple_of(2) { "viewer" } else { "builder" };
+        let role = if u.is_multiple_of(2) {
+            "viewer"
+        } else {
+            "builder"
+        };
         assert_eq!(after.users[&email(u)].teams["crowd"], role);
     }
 }
