@@ -40,8 +40,9 @@ pub struct ApplyArgs {
     /// (but a new login's default one); users are never deleted.
     #[arg(long, conflicts_with = "plan")]
     pub prune: bool,
-    /// Run without asking (needed when standard input is not a terminal).
-    #[arg(long)]
+    /// Run without asking (needed when standard input is not a terminal);
+    /// `--auto-approve` is the same, as in `terraform apply`.
+    #[arg(long, visible_alias = "auto-approve")]
     pub yes: bool,
     /// Operations sent in one request, at least 1.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_SIZE, value_parser = parse_batch_size)]

@@ -76,6 +76,7 @@ mod adaptive_execute;
 mod adaptive_pull;
 mod adaptive_standin;
 
+mod apply_cli;
 mod apply_failures;
 mod apply_flow;
 mod apply_plan_live;
