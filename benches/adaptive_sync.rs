@@ -2,7 +2,7 @@
 //! fixture, included by path), run as a benchmark in release mode:
 //!
 //! ```text
-//! cargo bench --bench adaptive_sync            # both figures
+//! cargo bench --bench adaptive_sync            # every figure
 //! cargo bench --bench adaptive_sync -- pull    # only `pull`
 //! cargo bench --bench adaptive_sync -- execute # only the executor
 //! cargo bench --bench adaptive_sync -- apply   # only `apply`
