@@ -2,9 +2,10 @@
 //! fixture, included by path), run as a benchmark in release mode:
 //!
 //! ```text
-//! cargo bench --bench adaptive_sync            # both figures
+//! cargo bench --bench adaptive_sync            # every figure
 //! cargo bench --bench adaptive_sync -- pull    # only `pull`
 //! cargo bench --bench adaptive_sync -- execute # only the executor
+//! cargo bench --bench adaptive_sync -- apply   # only `apply`
 //! ```
 //!
 //! - `pull`: a deployment of 100,000 users, 5,000 teams and 50,000 projects
@@ -15,6 +16,11 @@
 //! - `execute`: 10,000 `users.add_to_team` operations through
 //!   `Connection::execute` with 5 ms of latency added to every request, at
 //!   batch sizes 1 and 50 (wall time).
+//! - `apply`: the same 10,000 membership changes, as a policy and a
+//!   deployment that lacks them, through the release `rolegraph apply --yes`
+//!   (read, plan, every operation printed before and after, read again, "in
+//!   sync"), 5 ms of latency per request, batch sizes 1 and 50 (wall time of
+//!   the child, from start to exit).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/orgen.rs"]
@@ -44,6 +50,9 @@ fn main() {
     }
     if wants("execute") {
         execute();
+    }
+    if wants("apply") {
+        apply();
     }
 }
 
@@ -167,42 +176,87 @@ fn pull() {
     }
 }
 
-fn execute() {
-    const OPS: usize = 10_000;
+/// Operations of the `execute` and `apply` figures: one membership each.
+const OPS: usize = 10_000;
+/// Teams the memberships are spread over.
+const TEAMS: usize = 100;
+
+/// The role of user `u`'s one membership.
+fn role_of(u: usize) -> &'static str {
+    if u.is_multiple_of(2) {
+        "read-only"
+    } else {
+        "power_user"
+    }
+}
+
+/// A deployment with [`OPS`] users in no team, [`TEAMS`] teams and the
+/// roles of [`MEMBERSHIP_POLICY`].
+fn users_in_no_team() -> State {
     let mut state = State::new();
-    state.permissions = vec!["project:read".to_string()];
-    for role in ["read-only", "power_user"] {
+    state.permissions = vec!["project:adapt".to_string(), "project:read".to_string()];
+    for (role, permissions) in [
+        ("admin", &["project:adapt", "project:read"][..]),
+        ("read-only", &["project:read"][..]),
+        ("power_user", &["project:adapt", "project:read"][..]),
+    ] {
         state.roles.insert(
             role.to_string(),
             RoleState {
                 name: role.to_string(),
-                permissions: vec!["project:read".to_string()],
+                permissions: permissions.iter().map(|p| p.to_string()).collect(),
             },
         );
     }
-    for t in 0..100 {
-        let key = format!("team-{t}");
+    for key in std::iter::once("admin".to_string()).chain((0..TEAMS).map(|t| format!("team-{t}"))) {
         state.teams.insert(key.clone(), TeamState { name: key });
     }
     for u in 0..OPS {
+        let email = orgen::user_email(u);
         state.users.insert(
-            orgen::user_email(u),
+            email.clone(),
             UserState {
-                name: format!("User {u}"),
+                name: email,
                 teams: Default::default(),
             },
         );
     }
+    state
+}
+
+/// The policy that puts each user of [`users_in_no_team`] in one team.
+const MEMBERSHIP_POLICY: &str = "kind project
+permission project:read on project
+permission project:adapt on project
+role admin { grant * }
+role read-only { grant project:read }
+role power_user { grant project:read, project:adapt }
+team admin
+";
+
+fn membership_policy() -> String {
+    let mut text = MEMBERSHIP_POLICY.to_string();
+    for t in 0..TEAMS {
+        text.push_str(&format!("team team-{t} {{\n"));
+        for u in (t..OPS).step_by(TEAMS) {
+            text.push_str(&format!(
+                "  member {} as {}\n",
+                orgen::user_email(u),
+                role_of(u)
+            ));
+        }
+        text.push_str("}\n");
+    }
+    text
+}
+
+fn execute() {
+    let state = users_in_no_team();
     let ops: Vec<Operation> = (0..OPS)
         .map(|u| Operation::AddToTeam {
             email: orgen::user_email(u),
-            team: format!("team-{}", u % 100),
-            role: if u % 2 == 0 {
-                "read-only"
-            } else {
-                "power_user"
-            }
-            .to_string(),
+            team: format!("team-{}", u % TEAMS),
+            role: role_of(u).to_string(),
         })
         .collect();
     for batch in [50, 1] {
@@ -220,6 +274,48 @@ fn execute() {
             server.requests(),
             wall.as_secs_f64(),
             OPS as f64 / wall.as_secs_f64()
+        );
+    }
+}
+
+fn apply() {
+    let state = users_in_no_team();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("org.policy");
+    std::fs::write(&policy, membership_policy()).unwrap();
+    for batch in [50, 1] {
+        let server = Standin::start(&state);
+        server.set_latency(Duration::from_millis(5));
+        let start = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_rolegraph"))
+            .arg("--policy")
+            .arg(&policy)
+            .args(["apply", "--yes", "--url", server.url(), "--batch-size"])
+            .arg(batch.to_string())
+            .env("ADAPTIVE_API_KEY", standin::KEY)
+            .env_remove("ADAPTIVE_URL")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("HTTP_PROXY")
+            .env_remove("ALL_PROXY")
+            .output()
+            .unwrap();
+        let wall = start.elapsed();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success()
+                && stdout
+                    .trim_end()
+                    .ends_with("in sync: the deployment matches the policy"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(server.mutations(), OPS as u64);
+        println!(
+            "apply: {OPS} users.add_to_team, 5 ms latency, batch size {batch}: {} requests (two reads included), wall {:.2} s ({:.0} operations/s), {} lines of output",
+            server.requests(),
+            wall.as_secs_f64(),
+            OPS as f64 / wall.as_secs_f64(),
+            stdout.lines().count()
         );
     }
 }

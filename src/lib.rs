@@ -45,6 +45,7 @@
 //! ```
 
 pub mod adaptive;
+mod atomic_file;
 pub mod audit;
 pub mod bundle;
 #[cfg(feature = "cli")]

@@ -620,44 +620,29 @@ impl Planner<'_> {
             stages.share_projects,
             stages.remove_from_teams,
         ];
-        let me = me.map(str::to_ascii_lowercase);
         let all: Vec<PlannedOperation> = all.into_iter().flatten().collect();
-        // When `me` moves to a role at least as strong in the admin team, an
-        // update taking permissions from the role they leave waits until they
-        // have left it: then it lowers nobody's access that runs the plan.
-        let leaving = me.as_deref().and_then(|me| {
-            let moves_up = all.iter().any(|op| {
-                matches!(&op.operation, Operation::AddToTeam { email, team, .. }
-                    if email == me && *team == target.admin_team)
-                    && lockout(&op.operation, me, live, target).is_none()
-            });
-            let held = live.users.get(me)?.teams.get(&target.admin_team)?;
-            moves_up.then_some(held.as_str())
-        });
+        let access = match me {
+            Some(me) => own_access(&all, &me.to_ascii_lowercase(), live, target),
+            None => vec![None; all.len()],
+        };
         let mut operations = Vec::new();
         let mut after_move = Vec::new();
         let mut last = Vec::new();
-        for mut op in all {
-            if let (Operation::UpdateRole { key, .. }, Some(held)) = (&op.operation, leaving) {
-                if key == held {
+        for (mut op, access) in all.into_iter().zip(access) {
+            match access {
+                None => operations.push(op),
+                Some(OwnAccess::AfterMove) => {
                     op.reason.push_str(
                         "; runs after your own role in the admin team changes, so it does not lower your access",
                     );
                     after_move.push(op);
-                    continue;
                 }
-            }
-            let lockout = me
-                .as_deref()
-                .and_then(|me| lockout(&op.operation, me, live, target));
-            match lockout {
-                None => operations.push(op),
-                Some(why) if options.allow_self_lockout => {
+                Some(OwnAccess::Lowers(why)) if options.allow_self_lockout => {
                     op.reason
                         .push_str(&format!("; {why}: runs last (`--allow-self-lockout`)"));
                     last.push(op);
                 }
-                Some(why) => manual.push(Manual {
+                Some(OwnAccess::Lowers(why)) => manual.push(Manual {
                     what: describe(&op.operation),
                     why: format!(
                         "refused: {why}; pass `--allow-self-lockout` to run it (last), or have another admin do it"
@@ -742,6 +727,48 @@ fn shares_change(current: &ProjectState, project: &ProjectState) -> String {
         "the shares differ ({}); the API replaces the whole list",
         parts.join(", ")
     )
+}
+
+/// How an operation touches the access of the API key's own user (`me`)
+/// in the admin team.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnAccess {
+    /// It lowers it, for this reason: refused unless `--allow-self-lockout`,
+    /// and then run last.
+    Lowers(String),
+    /// An update of the role `me` holds there now, while the same operations
+    /// move `me` to a role at least as strong: it must run after that move,
+    /// where it lowers nobody who runs the plan.
+    AfterMove,
+}
+
+/// For each of `ops`, how it touches `me`'s access in the admin team (none:
+/// it does not). `apply` runs every operation that does after all the
+/// others, each in a request of its own, so none of them runs unless
+/// everything before it was confirmed.
+pub fn own_access(
+    ops: &[PlannedOperation],
+    me: &str,
+    live: &State,
+    target: &Target,
+) -> Vec<Option<OwnAccess>> {
+    let moves_up = ops.iter().any(|op| {
+        matches!(&op.operation, Operation::AddToTeam { email, team, .. }
+            if email == me && *team == target.admin_team)
+            && lockout(&op.operation, me, live, target).is_none()
+    });
+    let held = live
+        .users
+        .get(me)
+        .and_then(|u| u.teams.get(&target.admin_team));
+    // The role `me` leaves for one at least as strong.
+    let leaving = held.filter(|_| moves_up);
+    ops.iter()
+        .map(|op| match &op.operation {
+            Operation::UpdateRole { key, .. } if Some(key) == leaving => Some(OwnAccess::AfterMove),
+            other => lockout(other, me, live, target).map(OwnAccess::Lowers),
+        })
+        .collect()
 }
 
 /// Why an operation would lower `me`'s own access in the admin team, if it

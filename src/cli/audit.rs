@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::output::{format, json, load_policy, note, print, say, usage_error, CmdResult, Exit};
-use super::write::write_atomic;
+use crate::atomic_file::{self, NewFile};
 use super::{Cli, Format};
 use crate::audit::{baseline, Baseline};
 use crate::compile::Subject;
@@ -80,7 +80,7 @@ fn write(cli: &Cli, path: &Path, report: &crate::audit::Report) -> Result<(), Ex
     let policy = baseline::relative_policy_path(path, &cli.policy)
         .ok_or_else(|| cannot("its directory does not exist".to_string()))?;
     let bytes = Baseline::of(report, policy).to_bytes();
-    write_atomic(path, &bytes).map_err(|e| cannot(e.to_string()))?;
+    atomic_file::write(path, &bytes, NewFile::Shared).map_err(|e| cannot(e.to_string()))?;
     note(format_args!(
         "wrote {} finding(s) to `{}`: they no longer fail `--fail-on-escalation` with `--baseline {}`",
         report.escalations.len(),

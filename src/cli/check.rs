@@ -154,8 +154,12 @@ pub fn compile(cli: &Cli, output: Option<&Path>) -> CmdResult {
         out.flush()
     };
     let written = match output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|file| write(&mut BufWriter::with_capacity(1 << 16, file))),
+        // Whole or not at all: a failure leaves the file that was there.
+        Some(path) => {
+            crate::atomic_file::write_with(path, crate::atomic_file::NewFile::Shared, |out| {
+                write(out)
+            })
+        }
         // A reader that stops early (`compile | head`) is not an error.
         None => match write(&mut BufWriter::with_capacity(
             1 << 16,

@@ -158,6 +158,19 @@ Exit status:
   1  the policy has errors, or (with --fail-on-drift) the deployment drifted
   2  usage or I/O error: no state, or an unreadable one";
 
+pub const APPLY: &str = "\
+Examples:
+  rolegraph plan --url https://adaptive.example.com -o plan.json && rolegraph apply plan.json
+  rolegraph apply --yes --format json > report.json     # CI on merge; URL from ADAPTIVE_URL
+  rolegraph apply --prune --batch-size 1                 # one operation per request
+
+Exit status:
+  0  applied, and a fresh read shows the deployment in sync
+  1  an operation failed or is left, a saved plan is stale, the policy has errors,
+     or the confirmation was declined
+  2  usage, network or I/O error before anything was sent (no URL or key, no terminal
+     to ask on without --yes, an unreadable plan)";
+
 pub const PULL: &str = "\
 Examples:
   rolegraph pull --url https://adaptive.example.com -o deployment.json   # key from ADAPTIVE_API_KEY

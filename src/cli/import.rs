@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
+use super::files::read_at_most;
 use super::output::{
     format, json, note, print, print_diagnostics, say, usage_error, warning, CmdResult, Exit,
 };
-use super::write::write_atomic;
 use super::{Cli, Format};
+use crate::atomic_file::{self, NewFile};
 use crate::diagnostics::{self, Diagnostic};
 use crate::import::{adaptive, helm};
 use crate::resolve;
@@ -19,20 +20,7 @@ use crate::Policy;
 const MAX_VALUES_BYTES: u64 = 16 * 1024 * 1024;
 
 fn read_values(path: &std::path::Path) -> Result<String, Exit> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| usage_error(format!("cannot read `{}`: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_VALUES_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_VALUES_BYTES {
-        return Err(usage_error(format!(
-            "`{}` is larger than {} MiB; a values file is not",
-            path.display(),
-            MAX_VALUES_BYTES >> 20
-        )));
-    }
+    let bytes = read_at_most(path, MAX_VALUES_BYTES, "; a values file is not")?;
     String::from_utf8(bytes).map_err(|e| {
         usage_error(format!(
             "`{}` is not valid UTF-8 (first bad byte at offset {})",
@@ -118,7 +106,7 @@ pub fn adaptive(
                 .map_err(|e| usage_error(format!("cannot create `{}`: {e}", dir.display())))?;
             for (name, text) in &imported.files {
                 let path = dir.join(name);
-                write_atomic(&path, text.as_bytes())
+                atomic_file::write(&path, text.as_bytes(), NewFile::Shared)
                     .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
                 sources.add(path.display().to_string(), text);
             }

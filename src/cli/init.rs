@@ -56,7 +56,8 @@ pub fn run(dir: &Path) -> CmdResult {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        std::fs::write(&path, text).map_err(io)?;
+        crate::atomic_file::write(&path, text.as_bytes(), crate::atomic_file::NewFile::Shared)
+            .map_err(io)?;
     }
     say(format_args!(
         "wrote {} files to `{}`; try `{}`",

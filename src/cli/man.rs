@@ -9,7 +9,7 @@ use clap::CommandFactory;
 
 use super::examples::{EXAMPLES, EXIT_STATUS};
 use super::output::{print, say, usage_error, CmdResult, Exit};
-use super::write::write_atomic;
+use crate::atomic_file::{self, NewFile};
 use super::Cli;
 
 /// One man page: its name (`rolegraph-import-helm`) and its roff text.
@@ -26,7 +26,7 @@ pub fn run(command: &[String], dir: Option<&Path>) -> CmdResult {
             .map_err(|e| usage_error(format!("cannot create `{}`: {e}", dir.display())))?;
         for page in &pages {
             let path = dir.join(format!("{}.1", page.name));
-            write_atomic(&path, page.roff.as_bytes())
+            atomic_file::write(&path, page.roff.as_bytes(), NewFile::Shared)
                 .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
         }
         say(format_args!(

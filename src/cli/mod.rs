@@ -6,17 +6,20 @@
 // noticed): no other module prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod apply;
 mod audit;
 mod check;
 mod completions;
 mod diff;
 pub mod examples;
 mod export;
+mod files;
 mod fmt;
 pub mod formats;
 mod graph;
 mod import;
 mod init;
+mod live;
 mod lsp;
 mod man;
 mod output;
@@ -24,7 +27,6 @@ mod plan;
 mod pull;
 mod query;
 mod serve;
-mod write;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -303,6 +305,16 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<ReportFormat>,
     },
+    /// Change the live deployment to match the policy: plan, confirm, run
+    /// the operations, then read it again to check that nothing is left.
+    #[command(after_help = examples::APPLY)]
+    Apply {
+        #[command(flatten)]
+        args: apply::ApplyArgs,
+        /// Output format, `text` by default.
+        #[arg(long, value_enum)]
+        format: Option<TextOrJson>,
+    },
     /// Read the live Adaptive deployment and write its state file (key from `ADAPTIVE_API_KEY`).
     #[command(after_help = examples::PULL)]
     Pull {
@@ -370,7 +382,8 @@ impl Command {
             | Command::Who { format, .. }
             | Command::What { format, .. }
             | Command::Fmt { format, .. }
-            | Command::Audit { format, .. } => format.map(Format::from),
+            | Command::Audit { format, .. }
+            | Command::Apply { format, .. } => format.map(Format::from),
             Command::Diff { format, .. } | Command::Plan { format, .. } => format.map(Format::from),
             Command::Graph { format, .. } => format.map(Format::from),
             Command::Pull { format, .. } => format.map(Format::from),
@@ -576,6 +589,7 @@ pub fn run(cli: &Cli) -> Exit {
             },
         ),
         Command::Plan { args, .. } => plan::run(cli, args),
+        Command::Apply { args, .. } => apply::run(cli, args),
         Command::Pull { url, output, .. } => pull::run(cli, url.as_deref(), output.as_deref()),
         Command::Import(ImportSource::Helm { values, .. }) => import::helm(cli, values),
         Command::Lsp { .. } => lsp::run(cli),

@@ -92,6 +92,18 @@ pub fn say(message: impl Display) {
     eprintln!("{}", escape::text(&message.to_string()));
 }
 
+/// Asks `question` on standard error (no line break, escaped like [`say`])
+/// and reads one line of answer from standard input, without its line end.
+/// The end of input is an empty answer.
+#[expect(clippy::print_stderr, reason = "the CLI's one writer of questions")]
+pub fn ask(question: impl Display) -> std::io::Result<String> {
+    eprint!("{}", escape::text(&question.to_string()));
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim_end_matches(['\n', '\r']).to_string())
+}
+
 /// `note: …` on standard error.
 pub fn note(message: impl Display) {
     say(format_args!("note: {message}"));

@@ -8,12 +8,16 @@
 
 mod lexer;
 mod printer;
-mod write;
-
-pub use write::replace_file;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::FileId;
+
+/// Replaces the regular file at `path` with `text`, whole or not at all,
+/// keeping its permissions. A symbolic link (or anything else not a regular
+/// file) at `path` is refused: `fmt` never writes through a link.
+pub fn replace_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    crate::atomic_file::write(path, text.as_bytes(), crate::atomic_file::NewFile::Shared)
+}
 
 /// Re-prints text in the canonical layout. Total: any text gives some output,
 /// but only text that parses is guaranteed to keep its meaning; use

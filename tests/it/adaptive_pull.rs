@@ -12,8 +12,16 @@ use crate::standin::{self, Standin};
 /// `rolegraph pull ARGS…` with the stand-in's key and nothing else of the
 /// environment that could steer it (URL, proxies, timeout).
 pub fn pull(key: Option<&str>) -> Command {
+    let mut cmd = live_command(key);
+    cmd.arg("pull");
+    cmd
+}
+
+/// `rolegraph` with `key` as the API key and nothing else of the
+/// environment that could steer a command that talks to the deployment.
+pub fn live_command(key: Option<&str>) -> Command {
     let mut cmd = Command::cargo_bin("rolegraph").unwrap();
-    cmd.arg("pull").env("NO_COLOR", "1");
+    cmd.env("NO_COLOR", "1");
     for var in [
         "ADAPTIVE_URL",
         "ADAPTIVE_API_KEY",

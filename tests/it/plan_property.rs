@@ -2,6 +2,7 @@
 //! plan's operations, applied in order as the API would (`apply_to_state`),
 //! are all accepted, and a fresh plan of the result has nothing left to do —
 //! whatever `--prune`, the API key's user and `--allow-self-lockout` are.
+//! (`apply_property` runs the same generators through the real `apply`.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,15 +17,15 @@ use super::plan_support::{Builder, PERMISSIONS};
 const TEAMS: [&str; 5] = ["admin", "default", "t1", "t2", "t3"];
 /// Role keys of the policy; `r1` may have the alias `r1_old`.
 const ROLES: [&str; 4] = ["admin", "r1", "r2", "r3"];
-const USERS: [&str; 5] = ["u0", "u1", "u2", "u3", "u4"];
-const PROJECTS: [&str; 3] = ["p0", "p1", "p2"];
+pub(super) const USERS: [&str; 5] = ["u0", "u1", "u2", "u3", "u4"];
+pub(super) const PROJECTS: [&str; 3] = ["p0", "p1", "p2"];
 
 /// Per team, a share's role index and owner flag, if shared with it.
 type Shares = Vec<Option<(usize, bool)>>;
 
 /// A policy over the universe above, as data.
 #[derive(Clone, Debug)]
-struct PolicySpec {
+pub(super) struct PolicySpec {
     teams: Vec<bool>,                       // per TEAMS[1..]
     roles: Vec<Option<Vec<bool>>>,          // per ROLES[1..]: its grants
     alias: bool,                            // `alias r1_old`
@@ -35,7 +36,7 @@ struct PolicySpec {
     titles: bool,
 }
 
-fn spec() -> impl Strategy<Value = PolicySpec> {
+pub(super) fn spec() -> impl Strategy<Value = PolicySpec> {
     let perms = prop::collection::vec(any::<bool>(), PERMISSIONS.len());
     (
         prop::collection::vec(any::<bool>(), TEAMS.len() - 1),
@@ -97,7 +98,7 @@ impl PolicySpec {
         r
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         let (teams, roles) = (self.teams(), self.roles());
         let title = |what: &str| {
             if self.titles {
@@ -187,7 +188,7 @@ impl PolicySpec {
 }
 
 /// A deployment over the same universe, with extras the policy never has.
-fn state() -> impl Strategy<Value = State> {
+pub(super) fn state() -> impl Strategy<Value = State> {
     let teams = ["admin", "default", "t1", "t2", "t3", "legacy"];
     let roles = ["admin", "r1", "r1_old", "r2", "r3", "legacy"];
     let users = ["u0", "u1", "u2", "u3", "u4", "x"];
@@ -272,7 +273,7 @@ fn state() -> impl Strategy<Value = State> {
         })
 }
 
-fn whats(manual: &[rolegraph::adaptive::plan::Manual]) -> Vec<String> {
+pub(super) fn whats(manual: &[rolegraph::adaptive::plan::Manual]) -> Vec<String> {
     let mut w: Vec<String> = manual.iter().map(|m| m.what.clone()).collect();
     w.sort();
     w
