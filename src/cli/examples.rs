@@ -166,10 +166,8 @@ Examples:
 
 Exit status:
   0  applied, and a fresh read shows the deployment in sync
-  1  an operation failed or is left, a saved plan is stale, the policy has errors,
-     or the confirmation was declined
-  2  usage, network or I/O error before anything was sent (no URL or key, no terminal
-     to ask on without --yes, an unreadable plan)";
+  1  an operation failed or is left, a stale plan, policy errors, or declined
+  2  usage, network or I/O error: no URL or key, no terminal without --yes";
 
 pub const PULL: &str = "\
 Examples:
