@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::output::{format, json, load_policy, note, print, say, usage_error, CmdResult, Exit};
-use crate::atomic_file::{self, NewFile};
 use super::{Cli, Format};
+use crate::atomic_file::{self, NewFile};
 use crate::audit::{baseline, Baseline};
 use crate::compile::Subject;
 

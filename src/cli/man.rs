@@ -9,8 +9,8 @@ use clap::CommandFactory;
 
 use super::examples::{EXAMPLES, EXIT_STATUS};
 use super::output::{print, say, usage_error, CmdResult, Exit};
-use crate::atomic_file::{self, NewFile};
 use super::Cli;
+use crate::atomic_file::{self, NewFile};
 
 /// One man page: its name (`rolegraph-import-helm`) and its roff text.
 pub struct Page {
