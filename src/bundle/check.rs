@@ -22,6 +22,7 @@ use crate::resolve::{
     Trusted, UserId,
 };
 use crate::source::{SourceFile, Sources, Span};
+use crate::syntax::is_key;
 
 /// Names are hashed with FxHash, as the model's own name tables are (see
 /// `NameMap`): a bundle's names are checked once each.
@@ -47,15 +48,6 @@ fn fits<T: TryFrom<usize>, I>(_id: fn(T) -> I, n: usize) -> bool {
     T::try_from(n.saturating_sub(1)).is_ok()
 }
 
-/// `[A-Za-z_][A-Za-z0-9_.-]*`, the grammar's `key`.
-fn is_key(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
 /// `key:key`, the grammar's `perm`.
 fn is_perm_name(s: &str) -> bool {
     s.split_once(':')
@@ -70,11 +62,6 @@ fn is_email(s: &str) -> bool {
         && !s
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c.is_ascii_uppercase())
-}
-
-/// Sets compared by their members, whatever their capacities.
-fn same(a: &PermSet, b: &PermSet) -> bool {
-    a.iter().eq(b.iter())
 }
 
 fn strictly_sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> bool {
@@ -351,7 +338,7 @@ impl<'m> Tables<'m> {
             }
             self.perm_set(&role.direct, &of)?;
             self.perm_set(&role.perms, &of)?;
-            ensure(same(&role.direct, &direct), || {
+            ensure(role.direct == direct, || {
                 format!("{} holds other permissions than its grants", of())
             })?;
             if let Some((teams, span)) = &role.only_in {
@@ -414,7 +401,7 @@ impl<'m> Tables<'m> {
             teams.sort();
             teams.dedup();
         }
-        ensure(same(&role.perms, &perms), || {
+        ensure(role.perms == perms, || {
             format!(
                 "role `{}` holds other permissions than its grants and includes",
                 role.key

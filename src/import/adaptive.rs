@@ -18,6 +18,7 @@ use super::helm::HelmAuth;
 use crate::adaptive::target::{FALLBACK_PROJECT_KIND, PROJECT_KIND};
 use crate::adaptive::State;
 use crate::resolve::Model;
+use crate::syntax::is_key;
 use crate::Policy;
 
 /// The shipped built-ins, whose declarations are reused by name.
@@ -54,14 +55,6 @@ pub struct ImportError {
     pub what: &'static str,
     pub name: String,
     pub why: &'static str,
-}
-
-fn is_key(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 fn key(what: &'static str, name: &str) -> Result<(), ImportError> {

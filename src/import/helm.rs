@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::diagnostics::did_you_mean_suffix;
 use crate::resolve::Model;
+use crate::syntax::is_key;
 
 /// The `auth:` settings rolegraph models.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -61,14 +62,6 @@ pub enum HelmError {
     BadAdmin { index: usize, what: String },
     #[error("`auth.{key}`: `{value}` is not a valid name (letters, digits, `_`, `.`, `-`; not starting with a digit)")]
     BadKey { key: &'static str, value: String },
-}
-
-fn is_key(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 fn scalar(value: &Value) -> Option<String> {

@@ -20,6 +20,7 @@ use lsp_types::{
 use super::analysis::AnalyzedFile;
 use super::index::{FileIndex, ItemKind, Occurrence, OutlineItem, Symbol, Usage};
 use super::server::{failed, Answer, Ctx};
+use crate::syntax::is_key;
 
 /// Workspace symbols returned at most: a large org has a million names.
 const MAX_SYMBOLS: usize = 1000;
@@ -250,15 +251,6 @@ pub fn prepare_rename(
         range: file.range(o.start as usize, o.end as usize),
         placeholder: o.symbol.name().to_string(),
     }))
-}
-
-/// Whether text is a key: `[A-Za-z_][A-Za-z0-9_.-]*`.
-fn is_key(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 #[expect(

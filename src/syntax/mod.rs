@@ -12,6 +12,16 @@ pub use keywords::ITEM_KEYWORDS;
 pub use parser::{parse_file, parse_with_grammar};
 pub use scan::scan_bulk;
 
+/// Whether `text` is a name as the grammar's `key` reads it:
+/// `[A-Za-z_][A-Za-z0-9_.-]*`.
+pub fn is_key(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
 /// Whether an email may not hold this character: whitespace, control and
 /// format characters (the Unicode properties `White_Space`, `Cc` and `Cf`),
 /// as the grammar's `email_char` says, with the same tables (pest's).
