@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use super::actions::Actions;
 use crate::compile::{Grants, Matrix, Subject};
+use crate::eval::paths::{self, Through};
 use crate::resolve::{Model, PermId, PermSet, ResourceId, RoleId, Scope, TeamId};
 
 /// A team the subject is or can become a member of; `New` is a team they
@@ -269,70 +270,125 @@ impl<'a> Reach<'a> {
         self.teams.get(&key).is_some_and(|st| st.current.is_some())
     }
 
-    fn team_source(&self, key: TeamKey, p: PermId) -> Option<Witness> {
-        let st = self.teams.get(&key)?;
-        if st
-            .current
-            .is_some_and(|r| self.matrix.role_perms[r.index()].contains(p))
-        {
-            return Some((0, Vec::new()));
-        }
-        match &st.opened {
-            Some((id, allowed)) if allowed.contains(p) => Some((self.steps[*id].depth, vec![*id])),
-            _ => None,
+    /// The earliest way the final state grants `p` at `scope`: the steps it
+    /// needs, each of which must supply `p`. The candidate paths are SPEC
+    /// §2's, from the one path enumerator ([`crate::eval::paths`]) reading
+    /// this state; of those that grant, the one with the fewest rounds, then
+    /// the fewest steps (ties: a team's own membership before the admin
+    /// team; the admin team before a share).
+    pub fn witness(&self, p: PermId, scope: Scope) -> Option<Witness> {
+        let (mut local, mut global) = (None, None);
+        paths::for_each_path(self, p, scope, |path| {
+            if !path.grants() {
+                return;
+            }
+            let mut witness = path
+                .member
+                .map_or((0, Vec::new()), |m| self.way_witness(m.1));
+            if let Some(ShareWay::Opened(id)) = path.share {
+                witness.0 = witness.0.max(self.steps[id].depth);
+                witness.1.push(id);
+            }
+            let best = match path.through {
+                Through::Global => &mut global,
+                Through::Membership | Through::Share => &mut local,
+            };
+            *best = earliest(best.take(), Some(witness));
+        });
+        match scope {
+            Scope::Resource(_) => earliest(global, local),
+            Scope::Global | Scope::Team(_) => earliest(local, global),
         }
     }
 
-    /// The earliest way the final state grants `p` at `scope`: the steps it
-    /// needs, each of which must supply `p`.
-    pub fn witness(&self, p: PermId, scope: Scope) -> Option<Witness> {
-        let m = self.matrix;
-        let info = &m.perms[p.index()];
-        let global = || {
-            m.admin_team
-                .filter(|_| info.global)
-                .and_then(|t| self.team_source(TeamKey::Existing(t), p))
-        };
-        let better = |a: Option<Witness>, b: Option<Witness>| match (a, b) {
-            (Some(a), Some(b)) => Some(if (b.0, b.1.len()) < (a.0, a.1.len()) {
-                b
-            } else {
-                a
-            }),
-            (a, b) => a.or(b),
-        };
-        match scope {
-            Scope::Global => global(),
-            Scope::Team(t) if info.team => {
-                better(self.team_source(TeamKey::Existing(t), p), global())
-            }
-            Scope::Team(_) => None,
-            Scope::Resource(r) => {
-                let kind = m.resource_kind[r.index()];
-                if !info.kinds.contains(&kind) {
-                    return None;
-                }
-                let mut best = global();
-                let range = (r, TeamKey::Existing(TeamId(0)))..=(r, TeamKey::New);
-                for (&(_, key), st) in self.shares.range(range) {
-                    let Some(member) = self.team_source(key, p) else {
-                        continue;
-                    };
-                    let current = st.current.filter(|&(role, owner)| {
-                        m.role_perms[role.index()].contains(p) && (owner || !info.requires_owner)
-                    });
-                    let mut share = current.map(|_| (0, Vec::new()));
-                    if let Some(id) = st.opened.filter(|_| self.actions.any_role.contains(p)) {
-                        share = better(share, Some((self.steps[id].depth, vec![id])));
-                    }
-                    if let Some((depth, steps)) = share {
-                        let mut all = member.1.clone();
-                        all.extend(steps);
-                        best = better(best, Some((member.0.max(depth), all)));
-                    }
-                }
-                best
-            }
+    fn way_witness(&self, way: MemberWay) -> Witness {
+        match way {
+            MemberWay::Role(_) => (0, Vec::new()),
+            MemberWay::Opened(id) => (self.steps[id].depth, vec![id]),
+        }
+    }
+}
+
+/// `a` unless `b` takes fewer rounds, or as many and fewer steps.
+fn earliest(a: Option<Witness>, b: Option<Witness>) -> Option<Witness> {
+    match (a, b) {
+        (Some(a), Some(b)) if (b.0, b.1.len()) < (a.0, a.1.len()) => Some(b),
+        (a, b) => a.or(b),
+    }
+}
+
+/// How the subject is a member of a team in the reached state.
+#[derive(Clone, Copy, Debug)]
+pub enum MemberWay {
+    /// The role they hold there today.
+    Role(RoleId),
+    /// Any role allowed there, taken by this step.
+    Opened(StepId),
+}
+
+/// How a resource is shared with a team in the reached state.
+#[derive(Clone, Copy, Debug)]
+pub enum ShareWay {
+    /// Today's share: its role, and whether it is an owner share.
+    Current(RoleId, bool),
+    /// A share the subject makes by this step: at any role, as owner.
+    Opened(StepId),
+}
+
+/// The reached state read by the rule of SPEC §2: a team may be joined in
+/// two ways (today's role, an opened one), a resource shared in two ways.
+impl paths::Access for Reach<'_> {
+    type Team = TeamKey;
+    type Member = (TeamKey, MemberWay);
+    type Share = ShareWay;
+
+    fn matrix(&self) -> &Matrix {
+        self.matrix
+    }
+    fn team(&self, team: TeamId) -> TeamKey {
+        TeamKey::Existing(team)
+    }
+    fn admin_team(&self) -> Option<TeamKey> {
+        self.matrix.admin_team.map(TeamKey::Existing)
+    }
+    fn members(&self, team: TeamKey) -> impl Iterator<Item = (TeamKey, MemberWay)> {
+        let st = self.teams.get(&team);
+        let today = st.and_then(|st| st.current).map(MemberWay::Role);
+        let opened = st
+            .and_then(|st| st.opened.as_ref())
+            .map(|&(id, _)| MemberWay::Opened(id));
+        today.into_iter().chain(opened).map(move |way| (team, way))
+    }
+    fn member_holds(&self, (team, way): (TeamKey, MemberWay), perm: PermId) -> bool {
+        match way {
+            MemberWay::Role(role) => self.matrix.role_perms[role.index()].contains(perm),
+            MemberWay::Opened(_) => self
+                .teams
+                .get(&team)
+                .and_then(|st| st.opened.as_ref())
+                .is_some_and(|(_, allowed)| allowed.contains(perm)),
+        }
+    }
+    fn shares(&self, resource: ResourceId) -> impl Iterator<Item = (TeamKey, ShareWay)> {
+        let range = (resource, TeamKey::Existing(TeamId(0)))..=(resource, TeamKey::New);
+        self.shares.range(range).flat_map(|(&(_, team), st)| {
+            let today = st
+                .current
+                .map(|(role, owner)| ShareWay::Current(role, owner));
+            let opened = st.opened.map(ShareWay::Opened);
+            today.into_iter().chain(opened).map(move |way| (team, way))
+        })
+    }
+    fn share_holds(&self, share: ShareWay, perm: PermId) -> bool {
+        match share {
+            ShareWay::Current(role, _) => self.matrix.role_perms[role.index()].contains(perm),
+            ShareWay::Opened(_) => self.actions.any_role.contains(perm),
+        }
+    }
+    fn share_is_owner(&self, share: ShareWay) -> bool {
+        match share {
+            ShareWay::Current(_, owner) => owner,
+            ShareWay::Opened(_) => true,
         }
     }
 }
