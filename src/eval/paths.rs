@@ -10,8 +10,9 @@
 //!
 //! Every report that shows *how* access is held reads its paths from here:
 //! `explain` (all candidates, with why each fails), `who`'s and `diff`'s
-//! `via`, invariant counterexamples and `only role`, and coverage (through
-//! `explain`). Two other readings of the rule are kept for speed: the point
+//! `via`, invariant counterexamples and `only role`, coverage (through
+//! `explain`), and the audit's witnesses (reading the state a user can reach,
+//! `audit::reach`). Two other readings of the rule are kept for speed: the point
 //! check ([`Matrix::can`], allocation-free, which shares
 //! [`share_failure`] with this module) and the forward enumeration of the
 //! matrix rows ([`crate::compile::rows`]). The differential test holds all
