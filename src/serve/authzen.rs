@@ -242,19 +242,27 @@ fn single(
     }
 }
 
-/// `POST /access/v1/evaluation`.
-pub async fn evaluation(
-    State(s): State<Arc<Service>>,
+/// The policy being served and the request's JSON body, or the error in
+/// AuthZEN's form (not ready: 503; a bad body: 400).
+async fn read<T: serde::de::DeserializeOwned>(
+    s: &Service,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<(Arc<Loaded>, T, HeaderMap), ApiError> {
     let authzen = |e: ApiError| e.in_dialect(Dialect::AuthZen);
     let loaded = s
         .current()
         .ok_or_else(ApiError::not_ready)
         .map_err(authzen)?;
-    let (evaluation, headers) = json_body::<Evaluation>(&s, request)
-        .await
-        .map_err(authzen)?;
+    let (body, headers) = json_body::<T>(s, request).await.map_err(authzen)?;
+    Ok((loaded, body, headers))
+}
+
+/// `POST /access/v1/evaluation`.
+pub async fn evaluation(
+    State(s): State<Arc<Service>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (loaded, evaluation, headers) = read::<Evaluation>(&s, request).await?;
     single(&s, &loaded, Endpoint::Evaluation, &headers, &evaluation)
 }
 
@@ -263,14 +271,7 @@ pub async fn evaluations(
     State(s): State<Arc<Service>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let authzen = |e: ApiError| e.in_dialect(Dialect::AuthZen);
-    let loaded = s
-        .current()
-        .ok_or_else(ApiError::not_ready)
-        .map_err(authzen)?;
-    let (body, headers) = json_body::<Evaluations>(&s, request)
-        .await
-        .map_err(authzen)?;
+    let (loaded, body, headers) = read::<Evaluations>(&s, request).await?;
     let semantic = match body
         .options
         .unwrap_or_default()
@@ -281,9 +282,10 @@ pub async fn evaluations(
         Some("deny_on_first_deny") => Semantic::DenyOnFirstDeny,
         Some("permit_on_first_permit") => Semantic::PermitOnFirstPermit,
         Some(other) => {
-            return Err(authzen(ApiError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "unknown `options.evaluations_semantic` `{other}`: write `execute_all`, `deny_on_first_deny` or `permit_on_first_permit`"
-            ))))
+            ))
+            .in_dialect(Dialect::AuthZen))
         }
     };
     let items = match body.evaluations {
