@@ -198,20 +198,7 @@ pub(crate) fn build(raw: &Raw) -> RefPolicy {
             })
             .collect();
         // Half the roles are unrestricted; the others name some teams.
-        let only_in = (only_bits & 1 == 1).then(|| {
-            let teams: Vec<String> = p
-                .teams
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| only_bits >> (1 + j) & 1 == 1)
-                .map(|(_, t)| t.clone())
-                .collect();
-            if teams.is_empty() {
-                vec![p.teams[0].clone()]
-            } else {
-                teams
-            }
-        });
+        let only_in = p.only_in_from_bits(*only_bits);
         p.roles.push(Role {
             key: format!("r{i}"),
             includes,
@@ -219,12 +206,7 @@ pub(crate) fn build(raw: &Raw) -> RefPolicy {
             only_in,
         });
     }
-    p.roles.push(Role {
-        key: "admin".into(),
-        includes: vec![],
-        grants: vec!["*".into()],
-        only_in: None,
-    });
+    p.roles.push(Role::admin());
     let n_roles = p.roles.len();
     let allowed = |p: &RefPolicy, role: &str, team: &str| {
         p.allowed_teams(role).is_none_or(|t| t.contains(team))

@@ -98,7 +98,39 @@ impl Scope {
     }
 }
 
+impl Role {
+    /// `role admin { grant * }`, as the generators end their role lists.
+    pub fn admin() -> Role {
+        Role {
+            key: "admin".into(),
+            includes: vec![],
+            grants: vec!["*".into()],
+            only_in: None,
+        }
+    }
+}
+
 impl RefPolicy {
+    /// The generators' `only in` from a byte: none when its low bit is
+    /// clear, else the teams its other bits pick (the first team when they
+    /// pick none).
+    pub fn only_in_from_bits(&self, bits: u8) -> Option<Vec<String>> {
+        (bits & 1 == 1).then(|| {
+            let teams: Vec<String> = self
+                .teams
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| bits >> (1 + j) & 1 == 1)
+                .map(|(_, t)| t.clone())
+                .collect();
+            if teams.is_empty() {
+                vec![self.teams[0].clone()]
+            } else {
+                teams
+            }
+        })
+    }
+
     pub fn admin_team(&self) -> &str {
         self.admin_team_line.as_deref().unwrap_or("admin")
     }
