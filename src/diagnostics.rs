@@ -123,6 +123,19 @@ impl Diagnostic {
         }
     }
 
+    /// `role `x` is defined twice`, at the second definition, pointing at
+    /// the first.
+    pub fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Self {
+        Diagnostic::new(
+            Code::Duplicate,
+            format!("{what} `{name}` is defined twice"),
+            again,
+            "defined again here",
+        )
+        .with_label(first, "first defined here")
+        .with_help("remove one definition, or give it another name")
+    }
+
     pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
         self.labels.push(Label {
             span,

@@ -58,8 +58,9 @@ pub enum QueryError {
     UnexpectedTarget(String),
     #[error("`--to` takes a team (`team/KEY`), not `{0}`")]
     TargetNotTeam(String),
-    /// The email holds a character no email may (SPEC §1), shown escaped.
-    #[error("`{0}` is not an email: it holds {1}")]
+    /// Not an email as a policy's must be (SPEC §1): a character no email
+    /// may hold, or not `name@domain`; shown escaped.
+    #[error("`{0}` is not an email: {1}")]
     InvalidEmail(String, String),
 }
 
@@ -219,6 +220,16 @@ impl Policy {
         closest(&email, self.model.users.iter().map(|u| u.email.as_str()))
     }
 
+    /// A user named in a question must be an email, as in a policy: an
+    /// undeclared one is a new login, but `""`, `nobody` or `*` is a usage
+    /// error, not a new login that would be allowed the defaults.
+    pub fn check_user(user: &str) -> Result<(), QueryError> {
+        match crate::syntax::email_problem(user) {
+            Some(why) => Err(QueryError::InvalidEmail(escape_controls(user), why)),
+            None => Ok(()),
+        }
+    }
+
     /// Resolves a question written with names. `scope` absent means global.
     pub fn query(
         &self,
@@ -228,9 +239,7 @@ impl Policy {
         to: Option<&str>,
     ) -> Result<Query, QueryError> {
         let m = &self.model;
-        if let Some(what) = crate::syntax::forbidden_char_in_email(user) {
-            return Err(QueryError::InvalidEmail(escape_controls(user), what));
-        }
+        Policy::check_user(user)?;
         let perm = self.permission(permission)?;
         let scope = match scope {
             Some(s) => self.scope(s)?,

@@ -521,6 +521,12 @@ impl<'m> Tables<'m> {
         if let Some((team, role)) = auth.default {
             self.team(team, of)?;
             self.role(role, of)?;
+            ensure(m[role].allowed_in(team), || {
+                format!(
+                    "`auth` gives new logins `{}` in team `{}`, which its `only in` does not allow there",
+                    m[role].key, m[team].key
+                )
+            })?;
         }
         for &u in &auth.admins {
             self.user(u, of)?;

@@ -233,6 +233,7 @@ pub fn who(cli: &Cli, permission: &str, scope: Option<&str>) -> CmdResult {
 
 pub fn what(cli: &Cli, user: &str) -> CmdResult {
     let fmt = format(cli, &[Format::Text, Format::Json], Format::Text)?;
+    Policy::check_user(user).map_err(usage_error)?;
     let policy = load_policy(cli)?;
     let w = policy.what(user);
     match fmt {

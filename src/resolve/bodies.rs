@@ -5,7 +5,7 @@
 //! filled in (its own permissions, not yet those it includes: [`super::roles`]
 //! flattens them) and the resource's shares, sorted by team.
 
-use super::{duplicate, Resolver};
+use super::Resolver;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::resolve::model::*;
 use crate::source::Span;
@@ -65,7 +65,7 @@ impl Resolver {
             };
             if let Some(first) = shares.iter().find(|x| x.team == team) {
                 self.diags.push(
-                    duplicate("share with team", &s.team.node, s.span, first.span)
+                    Diagnostic::duplicate("share with team", &s.team.node, s.span, first.span)
                         .with_help("a resource is shared with a team once; keep one `share` line"),
                 );
                 continue;

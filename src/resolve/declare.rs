@@ -5,7 +5,7 @@
 //! and resources, their name lookups, and a diagnostic for each duplicate
 //! or for ids used up. Bodies stay empty until the next passes.
 
-use super::{duplicate, thousands, Declared, Resolver};
+use super::{thousands, Declared, Resolver};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::resolve::model::*;
 use crate::source::Span;
@@ -46,15 +46,20 @@ impl Resolver {
             };
             declared.push(this.unwrap_or(Declared::Nothing));
         }
-        let mut tests: HashMap<&str, Span> = HashMap::new();
+        // Tests and invariants are named in reports (JUnit's test cases,
+        // coverage): each name once per kind.
+        let mut named: HashMap<(&str, &str), Span> = HashMap::new();
         for item in items {
-            if let ast::Item::Test(t) = item {
-                if let Some(&first) = tests.get(t.name.node.as_str()) {
-                    self.diags
-                        .push(duplicate("test", &t.name.node, t.name.span, first));
-                }
-                tests.insert(&t.name.node, t.name.span);
+            let (what, name) = match item {
+                ast::Item::Test(t) => ("test", &t.name),
+                ast::Item::Invariant(i) => ("invariant", &i.name),
+                _ => continue,
+            };
+            if let Some(&first) = named.get(&(what, name.node.as_str())) {
+                self.diags
+                    .push(Diagnostic::duplicate(what, &name.node, name.span, first));
             }
+            named.insert((what, &name.node), name.span);
         }
         declared
     }
@@ -63,8 +68,12 @@ impl Resolver {
         let m = &mut self.model;
         if let Some(&id) = m.names.kinds.get(k.key.node.as_str()) {
             let first = m[id].span;
-            self.diags
-                .push(duplicate("kind", &k.key.node, k.key.span, first));
+            self.diags.push(Diagnostic::duplicate(
+                "kind",
+                &k.key.node,
+                k.key.span,
+                first,
+            ));
             return;
         }
         if k.key.node == "team" || k.key.node == "global" {
@@ -98,8 +107,12 @@ impl Resolver {
     fn declare_permission(&mut self, p: &ast::Permission) {
         if let Some(&id) = self.model.names.perms.get(p.name.node.as_str()) {
             let first = self.model[id].span;
-            self.diags
-                .push(duplicate("permission", &p.name.node, p.name.span, first));
+            self.diags.push(Diagnostic::duplicate(
+                "permission",
+                &p.name.node,
+                p.name.span,
+                first,
+            ));
             return;
         }
         let mut scopes = Scopes::default();
@@ -171,7 +184,7 @@ impl Resolver {
                     Some(earlier) if other == id => earlier.span,
                     _ => self.model[other].span,
                 };
-                let mut d = duplicate("role", &name.node, name.span, first);
+                let mut d = Diagnostic::duplicate("role", &name.node, name.span, first);
                 if !is_key {
                     d.labels[0].text =
                         format!("defined again here, as an alias of `{}`", r.key.node);
@@ -206,8 +219,12 @@ impl Resolver {
     fn declare_team(&mut self, t: &ast::Team) {
         if let Some(&id) = self.model.names.teams.get(t.key.node.as_str()) {
             let first = self.model[id].span;
-            self.diags
-                .push(duplicate("team", &t.key.node, t.key.span, first));
+            self.diags.push(Diagnostic::duplicate(
+                "team",
+                &t.key.node,
+                t.key.span,
+                first,
+            ));
             return;
         }
         let Some(id) = self.next_id(
@@ -231,8 +248,12 @@ impl Resolver {
     fn declare_user(&mut self, u: &ast::User) {
         if let Some(id) = self.model.user(&u.email.node) {
             let first = &self.model[id];
-            self.diags
-                .push(duplicate("user", &first.email, u.email.span, first.span));
+            self.diags.push(Diagnostic::duplicate(
+                "user",
+                &first.email,
+                u.email.span,
+                first.span,
+            ));
             return;
         }
         let email = fold_email(&u.email.node);
@@ -298,7 +319,7 @@ impl Resolver {
             let first = self.model[id].span;
             let what = self.model[kind].key.clone();
             self.diags
-                .push(duplicate(&what, &r.key.node, r.key.span, first));
+                .push(Diagnostic::duplicate(&what, &r.key.node, r.key.span, first));
             return None;
         }
         let id = self.next_id(

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::{duplicate, thousands, Resolver};
+use super::{thousands, Resolver};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::resolve::model::*;
 use crate::source::Span;
@@ -52,10 +52,12 @@ impl Resolver {
             ];
             for (what, theirs, ours) in settings {
                 match (theirs, ours.as_ref()) {
-                    (Some(again), Some(first)) => {
-                        self.diags
-                            .push(duplicate("auth setting", what, again.span, first.span))
-                    }
+                    (Some(again), Some(first)) => self.diags.push(Diagnostic::duplicate(
+                        "auth setting",
+                        what,
+                        again.span,
+                        first.span,
+                    )),
                     (Some(value), None) => *ours = Some(value.clone()),
                     (None, _) => {}
                 }
@@ -64,7 +66,7 @@ impl Resolver {
                 (Some(again), Some(first)) => {
                     let at =
                         |v: &Vec<ast::Name>, fallback: Span| v.first().map_or(fallback, |n| n.span);
-                    self.diags.push(duplicate(
+                    self.diags.push(Diagnostic::duplicate(
                         "auth setting",
                         "admins",
                         at(again, block.span),
@@ -224,26 +226,33 @@ impl Resolver {
     /// `only in`: a role (with what it inherits) assigned outside its teams.
     pub(super) fn check_memberships(&mut self) {
         let m = &self.model;
+        // A new login is a member of `default_team` with `default_role`
+        // (SPEC §2): the role's `only in` holds for that membership too, or
+        // every new login would get a role restricted to, say, the admin team.
+        if let (Some((team, role)), Some(span)) = (m.auth.default, m.auth.default_role_span) {
+            if !m[role].allowed_in(team) {
+                let d = Diagnostic::new(
+                    Code::OnlyInViolation,
+                    format!(
+                        "role `{}` may not be assigned in team `{}`",
+                        m[role].key, m[team].key
+                    ),
+                    span,
+                    format!(
+                        "every new login is assigned `{}` in `{}` here",
+                        m[role].key, m[team].key
+                    ),
+                );
+                self.diags.push(restricted(m, d, role, team));
+            }
+        }
         for team in &m.teams {
             for member in &team.members {
                 let role = &m[member.role];
                 if role.allowed_in(member.team) {
                     continue;
                 }
-                // A role restricted to 40,000 teams would repeat all of them
-                // in every violation: name a few, count the rest.
-                const SHOWN: usize = 8;
-                let teams = role.allowed_teams.as_deref().unwrap_or_default();
-                let mut allowed = teams
-                    .iter()
-                    .take(SHOWN)
-                    .map(|t| format!("`{}`", m[*t].key))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                if teams.len() > SHOWN {
-                    allowed.push_str(&format!(" and {} more", thousands(teams.len() - SHOWN)));
-                }
-                let mut d = Diagnostic::new(
+                let d = Diagnostic::new(
                     Code::OnlyInViolation,
                     format!(
                         "role `{}` may not be assigned in team `{}`",
@@ -252,26 +261,42 @@ impl Resolver {
                     member.span,
                     format!("`{}` is assigned `{}` here", m[member.user].email, role.key),
                 );
-                d = match restricting_role(m, member.role, member.team) {
-                    Some((origin, span)) if origin != member.role => d.with_label(
-                        span,
-                        format!(
-                            "`{}` includes `{}`, restricted here",
-                            role.key, m[origin].key
-                        ),
-                    ),
-                    Some((_, span)) => d.with_label(span, "restricted here"),
-                    None => d,
-                };
-                let help = if allowed.is_empty() {
-                    format!("`{}` may be assigned in no team", role.key)
-                } else {
-                    format!("`{}` may only be assigned in {allowed}", role.key)
-                };
-                self.diags.push(d.with_help(help));
+                self.diags.push(restricted(m, d, member.role, member.team));
             }
         }
     }
+}
+
+/// An `only in` violation with where the restriction was made and the teams
+/// the role may be assigned in.
+fn restricted(m: &Model, d: Diagnostic, role: RoleId, team: TeamId) -> Diagnostic {
+    let key = &m[role].key;
+    let d = match restricting_role(m, role, team) {
+        Some((origin, span)) if origin != role => d.with_label(
+            span,
+            format!("`{key}` includes `{}`, restricted here", m[origin].key),
+        ),
+        Some((_, span)) => d.with_label(span, "restricted here"),
+        None => d,
+    };
+    // A role restricted to 40,000 teams would repeat all of them in every
+    // violation: name a few, count the rest.
+    const SHOWN: usize = 8;
+    let teams = m[role].allowed_teams.as_deref().unwrap_or_default();
+    let mut allowed = teams
+        .iter()
+        .take(SHOWN)
+        .map(|t| format!("`{}`", m[*t].key))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if teams.len() > SHOWN {
+        allowed.push_str(&format!(" and {} more", thousands(teams.len() - SHOWN)));
+    }
+    d.with_help(if allowed.is_empty() {
+        format!("`{key}` may be assigned in no team")
+    } else {
+        format!("`{key}` may only be assigned in {allowed}")
+    })
 }
 
 /// The role (the given one or one it includes) whose `only in` excludes `team`.

@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diagnostics::suggest::Suggester;
-use crate::diagnostics::{self, Code, Diagnostic};
+use crate::diagnostics::{self, Diagnostic};
 use crate::source::{Sources, Span};
 use crate::syntax::{self, ast};
 use lookup::NameSet;
@@ -111,18 +111,6 @@ struct Resolver {
     /// unknown name of each kind (after every declaration: references are
     /// resolved once all items are declared).
     suggesters: HashMap<NameSet, Suggester>,
-}
-
-/// `role `x` is defined twice`, at the second definition, pointing at the first.
-fn duplicate(what: &str, name: &str, again: Span, first: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::Duplicate,
-        format!("{what} `{name}` is defined twice"),
-        again,
-        "defined again here",
-    )
-    .with_label(first, "first defined here")
-    .with_help("remove one definition, or give it another name")
 }
 
 /// `65536` as `65,536`.

@@ -8,7 +8,7 @@
 //! `auth` block, not spread over two.
 
 use super::lookup::unknown;
-use super::{duplicate, Model, Trust, Trusted};
+use super::{Model, Trust, Trusted};
 use crate::diagnostics::suggest::Suggester;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::syntax::ast;
@@ -22,7 +22,7 @@ pub(super) fn resolve(model: &mut Model, blocks: &[&ast::Auth], diags: &mut Vec<
     let first_span = |e: &[ast::Spanned<ast::Trusted>]| e.first().map(|e| e.span);
     for again in written {
         if let (Some(again), Some(first)) = (first_span(again), first_span(entries)) {
-            diags.push(duplicate("auth setting", "trust", again, first));
+            diags.push(Diagnostic::duplicate("auth setting", "trust", again, first));
         }
     }
     let mut lookup = Lookup {

@@ -29,6 +29,24 @@ pub fn forbidden_in_email(c: char) -> bool {
     pest::unicode::WHITE_SPACE(c) || pest::unicode::CONTROL(c) || pest::unicode::FORMAT(c)
 }
 
+/// Whether a text has an email's shape, `local@domain`, both parts
+/// non-empty (what the grammar asks of a quoted email).
+pub fn is_email_shaped(email: &str) -> bool {
+    email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+}
+
+/// Why a user named outside a policy (a query, a state file) is not an
+/// email as a policy's must be, if it is not: `it holds whitespace
+/// (U+0020)`, or `expected `name@domain``.
+pub fn email_problem(email: &str) -> Option<String> {
+    if let Some(c) = forbidden_char_in_email(email) {
+        return Some(format!("it holds {c}"));
+    }
+    (!is_email_shaped(email)).then(|| "expected `name@domain`".to_string())
+}
+
 /// The first character an email may not hold, described (`a control
 /// character (U+001B)`), if any.
 pub fn forbidden_char_in_email(email: &str) -> Option<String> {

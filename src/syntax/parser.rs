@@ -112,10 +112,29 @@ impl Ctx {
             ..Default::default()
         };
         for pair in pair.into_inner() {
+            let setting = match pair.as_rule() {
+                Rule::admin_team => Some(("admin_team", &mut auth.admin_team)),
+                Rule::default_team => Some(("default_team", &mut auth.default_team)),
+                Rule::default_role => Some(("default_role", &mut auth.default_role)),
+                _ => None,
+            };
+            if let Some((what, slot)) = setting {
+                // Each setting is made once (SPEC §4: duplicate definitions
+                // are errors), within a block as across blocks; the second
+                // must not silently win, nor `fmt` drop the first.
+                let again = self.parse_single_key(pair)?;
+                if let Some(first) = slot {
+                    return Err(Diagnostic::duplicate(
+                        "auth setting",
+                        what,
+                        again.span,
+                        first.span,
+                    ));
+                }
+                *slot = Some(again);
+                continue;
+            }
             match pair.as_rule() {
-                Rule::admin_team => auth.admin_team = Some(self.parse_single_key(pair)?),
-                Rule::default_team => auth.default_team = Some(self.parse_single_key(pair)?),
-                Rule::default_role => auth.default_role = Some(self.parse_single_key(pair)?),
                 Rule::admins => {
                     let emails = pair
                         .into_inner()
@@ -262,10 +281,7 @@ impl Ctx {
             Rule::bare_email => Ok(self.name(&pair)),
             Rule::string => {
                 let email = parse_string(&pair);
-                let valid = email
-                    .split_once('@')
-                    .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
-                if !valid {
+                if !super::is_email_shaped(&email) {
                     return Err(Diagnostic::new(
                         Code::InvalidEmail,
                         format!("`{email}` is not an email"),

@@ -143,8 +143,17 @@ fn items() -> BoxedStrategy<Tokens> {
             false => list("admins", e),
         }),
     ];
-    let auth = prop::collection::vec(auth_clause, 0..4)
-        .prop_map(|b| item(vec!["auth".into()], None, Some(b)));
+    // Each single setting once per block (a second is a duplicate
+    // definition); `admins` lines may repeat.
+    let auth = prop::collection::vec(auth_clause, 0..4).prop_map(|clauses| {
+        let mut once: Vec<Vec<String>> = Vec::new();
+        for c in clauses {
+            if c[0] == "admins" || !once.iter().any(|o| o[0] == c[0]) {
+                once.push(c);
+            }
+        }
+        item(vec!["auth".into()], None, Some(once))
+    });
     let line = (
         pick(&["allow", "deny"]),
         email(),

@@ -54,6 +54,7 @@ mod model_ids;
 mod model_keywords;
 mod model_permset;
 mod model_rendering;
+mod model_review;
 mod model_scale;
 mod model_suggestions;
 mod never_panics;
