@@ -89,9 +89,11 @@ fn empty_teams(m: &Model, diags: &mut Vec<Diagnostic>) {
 fn users_in_no_team(m: &Model, diags: &mut Vec<Diagnostic>) {
     for user in &m.users {
         if user.explicit && user.memberships.is_empty() {
+            // A declared user is not a new login (SPEC §2): the defaults
+            // are not theirs, and the evaluator denies them everything.
             let help = match m.auth.default {
                 Some((team, role)) => format!(
-                    "they are treated as a new login (`{}` in `{}`); add `in TEAM as ROLE` to place them",
+                    "they can do nothing: a declared user is not a new login, so `{}` in `{}` is not theirs; add `in TEAM as ROLE` to place them",
                     m[role].key, m[team].key
                 ),
                 None => "they can do nothing; add `in TEAM as ROLE` to place them".to_string(),

@@ -34,9 +34,45 @@ pub fn render(report: &Report) -> String {
     }
     // Writing into memory fails only on a bug in the serializer; say so in
     // the document rather than print nothing.
-    junit.to_string().unwrap_or_else(|e| {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- cannot write the report: {e} -->\n<testsuites/>\n")
-    })
+    match junit.to_string() {
+        Ok(xml) => whitespace_in_attributes_kept(&xml),
+        Err(e) => format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- cannot write the report: {e} -->\n<testsuites/>\n"),
+    }
+}
+
+/// The document with every newline, carriage return and tab inside an
+/// attribute value written as a character reference. `quick-junit` writes
+/// them as they are, and an XML parser normalises them to spaces (XML 1.0
+/// §3.3.3), so a test named over two lines (`"…\n…"`) would come back
+/// under another name.
+///
+/// Outside a tag `<` is always escaped, and inside one a value is quoted
+/// with `"` (a `"` in it escaped), so the quotes are found by scanning.
+fn whitespace_in_attributes_kept(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let (mut in_tag, mut in_value) = (false, false);
+    for c in xml.chars() {
+        match c {
+            '<' if !in_value => in_tag = true,
+            '>' if !in_value => in_tag = false,
+            '"' if in_tag => in_value = !in_value,
+            '\n' if in_value => {
+                out.push_str("&#10;");
+                continue;
+            }
+            '\r' if in_value => {
+                out.push_str("&#13;");
+                continue;
+            }
+            '\t' if in_value => {
+                out.push_str("&#9;");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn test_suite(test: &TestResult) -> TestSuite {

@@ -163,3 +163,37 @@ fn questions_about_users_that_are_not_emails_are_usage_errors() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn a_declared_user_in_no_team_is_denied_and_the_warning_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(POLICIES), dir.path());
+    std::fs::write(dir.path().join("lonely.policy"), "user lonely@acme.com\n").unwrap();
+    let out = rolegraph(dir.path()).arg("validate").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("user `lonely@acme.com` is in no team"),
+        "{err}"
+    );
+    assert!(err.contains("they can do nothing"), "{err}");
+    assert!(!err.contains("treated as a new login"), "{err}");
+    // What the warning says is what the evaluator does; a new login differs.
+    rolegraph(dir.path())
+        .args([
+            "can",
+            "lonely@acme.com",
+            "use_case:read",
+            "use_case/doc-search",
+        ])
+        .assert()
+        .code(1);
+    rolegraph(dir.path())
+        .args([
+            "can",
+            "nobody-yet@acme.com",
+            "use_case:read",
+            "use_case/doc-search",
+        ])
+        .assert()
+        .code(0);
+}
