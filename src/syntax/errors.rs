@@ -192,12 +192,17 @@ fn furthest_tokens(
     if attempts.max_position < stop {
         return (pos, expected);
     }
+    // Right after a `\` in a string, `"` and `\` are what may follow (an
+    // escape), not noise from the string's other alternatives.
+    let in_escape = text[..attempts.max_position].ends_with('\\');
     let mut tokens = Vec::new();
     for token in attempts.expected_tokens() {
         let token = token.to_string();
         let is_range = token.chars().count() == 4 && token.contains("..");
-        let noise =
-            token.trim().is_empty() || matches!(token.as_str(), "#" | "\"" | "\\" | "BUILTIN_RULE");
+        let noise = token.trim().is_empty()
+            || token == "#"
+            || token == "BUILTIN_RULE"
+            || !in_escape && matches!(token.as_str(), "\"" | "\\");
         if !is_range && !noise {
             tokens.push(format!("`{token}`"));
         }
