@@ -55,7 +55,7 @@ macro_rules! codes {
 codes! {
     Syntax => Error, "rolegraph::syntax::error", "the text does not follow the grammar; the report says what was expected";
     InvalidEmail => Error, "rolegraph::syntax::invalid_email", "a quoted email that is not `local@domain`, or holds whitespace or a control or format character";
-    Duplicate => Error, "rolegraph::resolve::duplicate", "the same kind, permission, role (or alias), team, user, resource, share, test or `auth` setting defined twice (both places are shown), or a built-in scope (`global`, `team`) declared as a kind";
+    Duplicate => Error, "rolegraph::resolve::duplicate", "the same kind, permission, role (or alias), team, user, resource, share, test, invariant or `auth` setting defined twice (both places are shown), or a built-in scope (`global`, `team`) declared as a kind";
     UnknownRole => Error, "rolegraph::resolve::unknown_role", "a role name that is not declared (with a suggestion)";
     UnknownTeam => Error, "rolegraph::resolve::unknown_team", "a team name that is not declared, in a membership, share, auth or scope";
     UnknownPermission => Error, "rolegraph::resolve::unknown_permission", "a permission that is not declared, in a grant, test line or invariant";
@@ -64,7 +64,7 @@ codes! {
     IncludeCycle => Error, "rolegraph::resolve::include_cycle", "role includes that form a cycle (the whole path is shown)";
     WildcardMatchesNothing => Error, "rolegraph::resolve::wildcard_matches_nothing", "a `prefix:*` grant that matches no declared permission";
     ConflictingRoles => Error, "rolegraph::resolve::conflicting_roles", "a member given two different roles in one team";
-    OnlyInViolation => Error, "rolegraph::resolve::only_in_violation", "a role assigned in a team its `only in` (own or inherited) does not allow";
+    OnlyInViolation => Error, "rolegraph::resolve::only_in_violation", "a role assigned in a team its `only in` (own or inherited) does not allow, the `default_role` in the `default_team` included";
     MissingOwner => Error, "rolegraph::resolve::missing_owner", "a resource with no owner share";
     IncompleteDefaults => Error, "rolegraph::resolve::incomplete_defaults", "`auth` setting only one of `default_team` and `default_role`";
     AdminsWithoutAdminRole => Error, "rolegraph::resolve::admins_without_admin_role", "`admins` listed but no role `admin` declared";
