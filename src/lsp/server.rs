@@ -1,11 +1,19 @@
 //! The server loop: messages in, answers and diagnostics out.
 //!
-//! In: LSP messages from the editor (`lsp-server` reads and writes them on
-//! stdio). Out: answers, and `textDocument/publishDiagnostics` after every
-//! change of the workspace. Messages that arrived together are handled
-//! together: a burst of keystrokes is analysed once, and a request is
+//! In: LSP messages from the editor (read and written on stdio by
+//! [`transport`](super::transport)). Out: answers, and
+//! `textDocument/publishDiagnostics` after every change of the workspace.
+//! Every message that has arrived is handled before the workspace is
+//! analysed again: a burst of keystrokes is analysed once, and a request is
 //! answered from an analysis of the text it was asked about. A handler that
 //! panics answers its request with an error and the server goes on.
+//!
+//! The handshake: before `initialize`, a request is answered -32002 (not
+//! initialized) and a notification dropped; after the answer to
+//! `initialize`, the loop runs (`initialized` is just a notification, and
+//! whatever comes before it is handled as usual). The server ends on `exit`
+//! or when stdin closes: [`Ended::AfterShutdown`] when `shutdown` came
+//! first, else [`Ended::WithoutShutdown`] (exit code 1, as LSP asks).
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,7 +37,7 @@ use serde_json::Value;
 
 use super::analysis::{Analysis, AnalyzedFile, ParseCache};
 use super::workspace::{EditError, Workspace};
-use super::{actions, complete, hover, navigate, uri};
+use super::{actions, complete, hover, navigate, transport, uri};
 use crate::Policy;
 
 /// What a request handler sees: the current analysis, and the last policy
@@ -79,17 +87,32 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// How the server ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `exit` (or the end of stdin) after `shutdown`: exit code 0.
+    AfterShutdown,
+    /// `exit` or the end of stdin without `shutdown` (or before
+    /// `initialize`): exit code 1.
+    WithoutShutdown,
+}
+
 /// Runs the language server on stdio until the editor says `exit` or
-/// closes the pipe.
-pub fn run(policy: &Path) -> Result<(), String> {
-    let (connection, io_threads) = Connection::stdio();
-    serve(connection, policy)?;
-    io_threads.join().map_err(|e| e.to_string())
+/// closes the pipe. An `Err` is a broken input (a header that cannot be
+/// read) or output.
+pub fn run(policy: &Path) -> Result<Ended, String> {
+    let (connection, io_threads) = transport::stdio()?;
+    let ended = serve(connection, policy);
+    // The connection is gone: the writer writes what is left, and ends.
+    io_threads.join()?;
+    ended
 }
 
 /// Runs the server on a connection: the handshake, then the loop.
-pub fn serve(connection: Connection, policy: &Path) -> Result<(), String> {
-    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+pub fn serve(connection: Connection, policy: &Path) -> Result<Ended, String> {
+    let Some((id, params)) = initialize_request(&connection) else {
+        return Ok(Ended::WithoutShutdown);
+    };
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let base = editor_folder(&params);
     let watch = params
@@ -106,13 +129,38 @@ pub fn serve(connection: Connection, policy: &Path) -> Result<(), String> {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
     });
-    connection
-        .initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
+    let _ = connection.sender.send(Response::new_ok(id, result).into());
     let policy = workspace_policy(policy, &base);
     let mut server = Server::new(connection, &policy, &base);
     server.started(watch);
     server.main_loop()
+}
+
+/// Waits for `initialize`: requests before it are answered "not
+/// initialized", notifications dropped; `None` on `exit` or the end of
+/// stdin.
+fn initialize_request(connection: &Connection) -> Option<(RequestId, Value)> {
+    for message in &connection.receiver {
+        match message {
+            Message::Request(r) if r.method == req::Initialize::METHOD => {
+                return Some((r.id, r.params));
+            }
+            Message::Request(r) => {
+                let error = failed(
+                    ErrorCode::ServerNotInitialized,
+                    format!("`{}` before `initialize`", r.method),
+                );
+                let response = Response {
+                    id: r.id,
+                    response_result: Err(error),
+                };
+                let _ = connection.sender.send(response.into());
+            }
+            Message::Notification(n) if n.method == notif::Exit::METHOD => return None,
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
+    None
 }
 
 /// The folder the editor opened: the first workspace folder, else the root
@@ -247,12 +295,15 @@ impl Server {
         self.refresh();
     }
 
-    fn main_loop(&mut self) -> Result<(), String> {
+    fn main_loop(&mut self) -> Result<Ended, String> {
         while let Ok(first) = self.connection.receiver.recv() {
-            // Everything that has arrived: a burst of edits is analysed once.
-            let mut batch = vec![first];
-            batch.extend(self.connection.receiver.try_iter());
-            for message in batch {
+            // Everything that has arrived, and whatever arrives while it is
+            // handled: a burst of edits is analysed once.
+            let mut next = Some(first);
+            while let Some(message) = next
+                .take()
+                .or_else(|| self.connection.receiver.try_recv().ok())
+            {
                 match message {
                     Message::Request(request) => {
                         if self.dirty {
@@ -261,7 +312,7 @@ impl Server {
                         self.answer(request);
                     }
                     Message::Notification(n) if n.method == notif::Exit::METHOD => {
-                        return Ok(());
+                        return Ok(self.ended());
                     }
                     Message::Notification(n) => {
                         let method = n.method.clone();
@@ -276,7 +327,15 @@ impl Server {
                 self.refresh();
             }
         }
-        Ok(())
+        Ok(self.ended())
+    }
+
+    fn ended(&self) -> Ended {
+        if self.shutting_down {
+            Ended::AfterShutdown
+        } else {
+            Ended::WithoutShutdown
+        }
     }
 
     fn notified(&mut self, n: Notification) {
@@ -419,6 +478,10 @@ impl Server {
                 self.shutting_down = true;
                 Ok(Value::Null)
             }
+            req::Initialize::METHOD => Err(failed(
+                ErrorCode::InvalidRequest,
+                "the server is already initialized",
+            )),
             req::HoverRequest::METHOD => call::<req::HoverRequest>(&ctx, params, hover::hover),
             req::GotoDefinition::METHOD => {
                 call::<req::GotoDefinition>(&ctx, params, navigate::definition)
@@ -568,6 +631,6 @@ mod tests {
         send(Request::new(4.into(), "shutdown".into(), Value::Null).into());
         assert!(answer(&client, 4).response_result.is_ok());
         send(Notification::new("exit".into(), Value::Null).into());
-        server.join().unwrap().unwrap();
+        assert_eq!(server.join().unwrap(), Ok(Ended::AfterShutdown));
     }
 }
