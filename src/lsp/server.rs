@@ -27,11 +27,11 @@ use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
     DidChangeTextDocumentParams, DidChangeWatchedFilesRegistrationOptions,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    FileSystemWatcher, GlobPattern, HoverProviderCapability, InitializeParams, LogMessageParams,
-    MessageType, OneOf, PositionEncodingKind, PublishDiagnosticsParams, Registration,
-    RegistrationParams, RenameOptions, ServerCapabilities, ServerInfo, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri, WorkDoneProgressOptions,
+    FileSystemWatcher, GlobPattern, HoverProviderCapability, LogMessageParams, MessageType, OneOf,
+    PositionEncodingKind, PublishDiagnosticsParams, Registration, RegistrationParams,
+    RenameOptions, ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    WorkDoneProgressOptions,
 };
 use serde_json::Value;
 
@@ -47,6 +47,8 @@ pub struct Ctx<'a> {
     pub workspace: &'a Workspace,
     pub last_good: Option<&'a Policy>,
     pub cache: &'a ParseCache,
+    /// Hover answers plain text: the editor does not take Markdown.
+    pub plain_hover: bool,
 }
 
 impl Ctx<'_> {
@@ -113,15 +115,7 @@ pub fn serve(connection: Connection, policy: &Path) -> Result<Ended, String> {
     let Some((id, params)) = initialize_request(&connection) else {
         return Ok(Ended::WithoutShutdown);
     };
-    let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
-    let base = editor_folder(&params);
-    let watch = params
-        .capabilities
-        .workspace
-        .as_ref()
-        .and_then(|w| w.did_change_watched_files.as_ref())
-        .and_then(|d| d.dynamic_registration)
-        .unwrap_or(false);
+    let client = Client::read(&params);
     let result = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": ServerInfo {
@@ -130,9 +124,10 @@ pub fn serve(connection: Connection, policy: &Path) -> Result<Ended, String> {
         },
     });
     let _ = connection.sender.send(Response::new_ok(id, result).into());
-    let policy = workspace_policy(policy, &base);
-    let mut server = Server::new(connection, &policy, &base);
-    server.started(watch);
+    let policy = workspace_policy(policy, &client.base);
+    let mut server = Server::new(connection, &policy, &client.base);
+    server.plain_hover = client.plain_hover;
+    server.started(client.watch);
     server.main_loop()
 }
 
@@ -163,20 +158,58 @@ fn initialize_request(connection: &Connection) -> Option<(RequestId, Value)> {
     None
 }
 
-/// The folder the editor opened: the first workspace folder, else the root
-/// URI, else the current directory.
-fn editor_folder(params: &InitializeParams) -> PathBuf {
-    #[expect(deprecated, reason = "older clients send only rootUri")]
-    let root = params.root_uri.as_ref();
-    params
-        .workspace_folders
-        .iter()
-        .flatten()
-        .map(|f| &f.uri)
-        .chain(root)
-        .find_map(uri::to_path)
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_default()
+/// What the server takes from `initialize`'s parameters. Each field is read
+/// on its own and falls back on its own: one field the server does not
+/// know the shape of (a newer capability, an odd value) costs only itself.
+#[derive(Debug, PartialEq)]
+struct Client {
+    /// The folder the editor opened: the first workspace folder, else the
+    /// root URI, else the root path, else the current directory.
+    base: PathBuf,
+    /// It can watch `.policy` files for the server.
+    watch: bool,
+    /// Its hover takes plain text rather than Markdown: of the two, it
+    /// lists `plaintext` first.
+    plain_hover: bool,
+}
+
+impl Client {
+    fn read(params: &Value) -> Client {
+        let text = |pointer: &str| params.pointer(pointer).and_then(Value::as_str);
+        let folders = params
+            .get("workspaceFolders")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.get("uri")?.as_str());
+        let base = folders
+            .chain(text("/rootUri"))
+            .filter_map(|u| u.parse::<Uri>().ok())
+            .find_map(|u| uri::to_path(&u))
+            .or_else(|| {
+                text("/rootPath")
+                    .filter(|p| Path::new(p).is_absolute())
+                    .map(PathBuf::from)
+            })
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let watch = params
+            .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let hover_format = params
+            .pointer("/capabilities/textDocument/hover/contentFormat")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find(|k| *k == "markdown" || *k == "plaintext");
+        Client {
+            base,
+            watch,
+            plain_hover: hover_format == Some("plaintext"),
+        }
+    }
 }
 
 /// The policy of the editor's folder: `--policy` from that folder; when it
@@ -244,6 +277,7 @@ struct Server {
     /// URIs to publish even when nothing changed (saved files).
     republish: Vec<String>,
     shutting_down: bool,
+    plain_hover: bool,
     next_id: i32,
 }
 
@@ -259,6 +293,7 @@ impl Server {
             published: HashMap::new(),
             republish: Vec::new(),
             shutting_down: false,
+            plain_hover: false,
             next_id: 0,
         }
     }
@@ -472,6 +507,7 @@ impl Server {
             workspace: &self.workspace,
             last_good: self.last_good.as_deref(),
             cache: &self.cache,
+            plain_hover: self.plain_hover,
         };
         let result = match method.as_str() {
             req::Shutdown::METHOD => {
