@@ -50,6 +50,7 @@ mod lsp_protocol_burst;
 mod lsp_protocol_initialize;
 mod lsp_protocol_lifecycle;
 mod lsp_protocol_support;
+mod lsp_protocol_unreadable;
 mod lsp_robustness;
 mod model_cycles;
 mod model_diff_admins;
