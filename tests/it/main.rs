@@ -47,6 +47,7 @@ mod lsp_client;
 mod lsp_features;
 mod lsp_neovim;
 mod lsp_protocol_burst;
+mod lsp_protocol_edits;
 mod lsp_protocol_initialize;
 mod lsp_protocol_lifecycle;
 mod lsp_protocol_support;
