@@ -302,10 +302,7 @@ impl Server {
     /// the editor to report changes of `.policy` files, publish.
     fn started(&mut self, watch: bool) {
         let policy = self.workspace.policy().display().to_string();
-        self.log(
-            MessageType::INFO,
-            format!("rolegraph lsp: policy `{policy}`"),
-        );
+        self.log(MessageType::INFO, format!("policy `{policy}`"));
         if let Some(problem) = self.workspace.load_problem.clone() {
             let message =
                 format!("rolegraph: {problem}; open `.policy` files are checked for syntax only");

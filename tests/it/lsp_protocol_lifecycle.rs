@@ -143,3 +143,24 @@ fn a_huge_content_length_is_refused_without_allocating_it() {
     assert_eq!(raw.null_answer()["error"]["code"], -32600);
     assert_eq!(raw.exit_code().0, 1);
 }
+
+#[test]
+fn the_start_is_logged_once_prefixed() {
+    let (_dir, root) = workspace();
+    let mut raw = Raw::initialized(&root);
+    let log = raw.wait(|m| m["method"] == "window/logMessage", "the start's log");
+    assert!(
+        log["params"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("policy `"),
+        "{log}"
+    );
+    raw.send(&notification("exit", Value::Null));
+    let (_, stderr) = raw.exit_code();
+    assert!(stderr.contains("rolegraph lsp: policy `"), "{stderr}");
+    assert!(
+        !stderr.contains("rolegraph lsp: rolegraph lsp:"),
+        "{stderr}"
+    );
+}
