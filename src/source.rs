@@ -176,6 +176,19 @@ impl Sources {
     /// file, or name a pipe (`/dev/stdin`); nothing larger than
     /// [`MAX_FILE_BYTES`] is read.
     pub fn load(path: &Path) -> Result<Sources, LoadError> {
+        let (sources, problems) = Sources::load_each(path)?;
+        match problems.into_iter().next() {
+            Some((_, first)) => Err(first),
+            None => Ok(sources),
+        }
+    }
+
+    /// [`Sources::load`], except that a file that cannot be read (not
+    /// UTF-8, too large, unreadable) does not stop the others: it is
+    /// returned apart, named as in the policy, with why, and every other
+    /// file is read. A problem of the walk itself is still an error. The
+    /// language server shows each such file's problem on it.
+    pub fn load_each(path: &Path) -> Result<(Sources, Vec<(PathBuf, LoadError)>), LoadError> {
         let meta = std::fs::symlink_metadata(path).map_err(io_error(path))?;
         let is_link = meta.file_type().is_symlink();
         let meta = if is_link {
@@ -190,6 +203,7 @@ impl Sources {
             meta
         };
         let mut sources = Sources::default();
+        let mut problems = Vec::new();
         if meta.is_dir() {
             let root = path.canonicalize().map_err(io_error(path))?;
             let found = walk_dir(&root, path)?;
@@ -199,7 +213,13 @@ impl Sources {
             for file in found {
                 let name = path.join(&file.shown);
                 let real = root.join(&file.read);
-                let text = read_regular(&real, &name)?;
+                let text = match read_regular(&real, &name) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        problems.push((name, e));
+                        continue;
+                    }
+                };
                 sources.add(name.display().to_string(), &text);
                 if let Some(added) = sources.files.last_mut() {
                     added.path = Some(real);
@@ -219,7 +239,10 @@ impl Sources {
             } else {
                 path.to_path_buf()
             };
-            let text = read_regular(&real, path)?;
+            let text = match read_regular(&real, path) {
+                Ok(text) => text,
+                Err(e) => return Ok((sources, vec![(path.to_path_buf(), e)])),
+            };
             sources.add(path.display().to_string(), &text);
             if let Some(added) = sources.files.last_mut() {
                 added.path = Some(real);
@@ -231,7 +254,7 @@ impl Sources {
         } else {
             return Err(LoadError::NotRegular { path: shown(path) });
         }
-        Ok(sources)
+        Ok((sources, problems))
     }
 
     /// Files as (name, text) pairs, for digests and for tools that rewrite files.

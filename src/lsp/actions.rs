@@ -177,6 +177,18 @@ fn minimal_edit(file: &AnalyzedFile, new: &str) -> Option<TextEdit> {
     while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
         suffix -= 1;
     }
+    // An end between `\r` and `\n` has no LSP position (it would be the
+    // end of the line, before the `\r`, and leave that `\r` behind): take
+    // the whole line break into the edit.
+    let inside_crlf = |at: usize| {
+        at > 0 && old.as_bytes()[at - 1] == b'\r' && old.as_bytes().get(at) == Some(&b'\n')
+    };
+    if inside_crlf(prefix) {
+        prefix -= 1;
+    }
+    if inside_crlf(old.len() - suffix) {
+        suffix -= 1;
+    }
     let lines = file.lines();
     let range = Range::new(
         lines.position(old, prefix),

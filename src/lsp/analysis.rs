@@ -31,6 +31,9 @@ use crate::{Policy, PolicyError};
 pub const FAILED_TEST: &str = "rolegraph::test::failed";
 /// The code of an invariant rule that does not hold.
 pub const FAILED_INVARIANT: &str = "rolegraph::test::invariant_failed";
+/// The code of a policy file that could not be read (not UTF-8, too large,
+/// unreadable): the policy counts as having an error.
+pub const UNREADABLE: &str = "rolegraph::lsp::unreadable";
 /// The code of a problem in the server itself.
 pub const INTERNAL: &str = "rolegraph::lsp::internal";
 
@@ -155,6 +158,7 @@ impl Analysis {
         let mut analysis = Analysis::default();
         let mut sources = Sources::default();
         let mut syntax_errors = Vec::new();
+        let mut unreadable = Vec::new();
         for (i, input) in snapshot.files.into_iter().enumerate() {
             let FileInput {
                 key,
@@ -163,14 +167,18 @@ impl Analysis {
                 text,
                 version,
                 in_policy,
+                unreadable: why,
             } = input;
+            let id = FileId(super::position::saturating_u32(i));
+            if let (true, Some(why)) = (in_policy, why) {
+                unreadable.push(Failure {
+                    span: Span::new(id, 0, 0),
+                    code: UNREADABLE,
+                    message: why.to_string(),
+                });
+            }
             let shift = if text.starts_with('\u{feff}') { 3 } else { 0 };
-            let parsed = cache.parse(
-                &key,
-                FileId(super::position::saturating_u32(i)),
-                &text,
-                shift,
-            );
+            let parsed = cache.parse(&key, id, &text, shift);
             let index = parsed.result.as_ref().ok().cloned();
             if in_policy {
                 sources.add(name.clone(), &text);
@@ -196,7 +204,10 @@ impl Analysis {
         // `resolve::check` reports), already known from the files' parses.
         // A keystroke usually leaves the file it is in half typed; this
         // spares parsing every other file again for nothing.
-        let policy_broken = syntax_errors.iter().any(|(in_policy, _)| *in_policy);
+        // A file that cannot be read breaks the policy as a syntax error
+        // does: the check would find every name it declares missing.
+        let policy_broken =
+            syntax_errors.iter().any(|(in_policy, _)| *in_policy) || !unreadable.is_empty();
         analysis
             .problems
             .extend(syntax_errors.into_iter().map(|(_, d)| d));
@@ -205,6 +216,7 @@ impl Analysis {
             analysis.check(sources);
         }
         let checked = started.elapsed();
+        analysis.failures.extend(unreadable);
         analysis.publishable();
         if std::env::var_os("ROLEGRAPH_LSP_TRACE").is_some() {
             eprintln!(
@@ -411,6 +423,7 @@ mod tests {
             text: Arc::from(text),
             version: None,
             in_policy,
+            unreadable: None,
         }
     }
 

@@ -79,7 +79,9 @@ pub fn complete(ctx: &Ctx, params: CompletionParams) -> Answer<Option<Completion
     };
     let names = Names::gather(ctx);
     let candidates = candidates(want, &names);
-    let range = Range::new(file.lines().position(&file.text, word_start), at.position);
+    // The cursor as it is in the text (a position past the end of its
+    // line, or of the file, is clamped), so the range is on its line.
+    let range = file.lines().range(&file.text, word_start, cursor);
     Ok(Some(CompletionResponse::List(items(
         candidates, partial, range,
     ))))

@@ -1,6 +1,7 @@
 //! Hover: what a name means in the checked policy.
 //!
-//! In: a position. Out: Markdown read from the resolved model and the
+//! In: a position. Out: Markdown (plain text for an editor that asks for
+//! it) read from the resolved model and the
 //! compiled matrix: a role's flattened permissions with where each comes
 //! from and its `only in`; a permission's declaration and the roles that
 //! hold it; a team's members by role and what is shared with it; a user's
@@ -39,13 +40,47 @@ pub fn hover(ctx: &Ctx, params: HoverParams) -> Answer<Option<Hover>> {
     } else {
         return Ok(None);
     };
+    let markup = |value: String| {
+        if ctx.plain_hover {
+            MarkupContent {
+                kind: MarkupKind::PlainText,
+                value: plain(&value),
+            }
+        } else {
+            MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            }
+        }
+    };
     Ok(text.map(|value| Hover {
-        contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value,
-        }),
+        contents: HoverContents::Markup(markup(value)),
         range: Some(file.range(start as usize, end as usize)),
     }))
+}
+
+/// The Markdown of a hover as plain text, for an editor that does not
+/// render Markdown: no bold, no italic lines, no code fences. Names keep
+/// their backticks, as in every message of rolegraph.
+fn plain(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if body.starts_with("```") {
+            continue;
+        }
+        let body = body.replace("**", "");
+        let body = match body.strip_prefix('*').and_then(|b| b.strip_suffix('*')) {
+            Some(inner) if !inner.is_empty() => inner.to_string(),
+            _ => body,
+        };
+        out.push_str(&body);
+        out.push_str(end);
+    }
+    out
 }
 
 /// Markdown for a name, or `None` when the policy does not know it.

@@ -1,5 +1,5 @@
 //! `rolegraph lsp`: the policy as a checked language in every editor
-//! (SPEC §10), over stdio on `lsp-server` and `lsp-types`.
+//! (SPEC §10), over stdio with `lsp-server`'s messages and `lsp-types`.
 //!
 //! In: LSP messages from an editor. Out: diagnostics, hover, definitions,
 //! references, symbols, completion, quick fixes, formatting and rename. The
@@ -9,6 +9,7 @@
 //! that one analysis.
 //!
 //! - [`server`]: the loop, the handshake, guarded handlers;
+//! - [`transport`]: messages framed on stdin and stdout;
 //! - [`workspace`]: files on disk overridden by open buffers;
 //! - [`analysis`]: one analysis of the workspace, its diagnostics;
 //! - [`index`]: each file's names, located;
@@ -23,7 +24,8 @@ pub mod index;
 pub mod navigate;
 pub mod position;
 pub mod server;
+pub mod transport;
 pub mod uri;
 pub mod workspace;
 
-pub use server::{run, serve};
+pub use server::{run, serve, Ended};

@@ -1,11 +1,19 @@
 //! The server loop: messages in, answers and diagnostics out.
 //!
-//! In: LSP messages from the editor (`lsp-server` reads and writes them on
-//! stdio). Out: answers, and `textDocument/publishDiagnostics` after every
-//! change of the workspace. Messages that arrived together are handled
-//! together: a burst of keystrokes is analysed once, and a request is
+//! In: LSP messages from the editor (read and written on stdio by
+//! [`transport`](super::transport)). Out: answers, and
+//! `textDocument/publishDiagnostics` after every change of the workspace.
+//! Every message that has arrived is handled before the workspace is
+//! analysed again: a burst of keystrokes is analysed once, and a request is
 //! answered from an analysis of the text it was asked about. A handler that
 //! panics answers its request with an error and the server goes on.
+//!
+//! The handshake: before `initialize`, a request is answered -32002 (not
+//! initialized) and a notification dropped; after the answer to
+//! `initialize`, the loop runs (`initialized` is just a notification, and
+//! whatever comes before it is handled as usual). The server ends on `exit`
+//! or when stdin closes: [`Ended::AfterShutdown`] when `shutdown` came
+//! first, else [`Ended::WithoutShutdown`] (exit code 1, as LSP asks).
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,17 +27,17 @@ use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
     DidChangeTextDocumentParams, DidChangeWatchedFilesRegistrationOptions,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    FileSystemWatcher, GlobPattern, HoverProviderCapability, InitializeParams, LogMessageParams,
-    MessageType, OneOf, PositionEncodingKind, PublishDiagnosticsParams, Registration,
-    RegistrationParams, RenameOptions, ServerCapabilities, ServerInfo, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri, WorkDoneProgressOptions,
+    FileSystemWatcher, GlobPattern, HoverProviderCapability, LogMessageParams, MessageType, OneOf,
+    PositionEncodingKind, PublishDiagnosticsParams, Registration, RegistrationParams,
+    RenameOptions, ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    WorkDoneProgressOptions,
 };
 use serde_json::Value;
 
 use super::analysis::{Analysis, AnalyzedFile, ParseCache};
 use super::workspace::{EditError, Workspace};
-use super::{actions, complete, hover, navigate, uri};
+use super::{actions, complete, hover, navigate, transport, uri};
 use crate::Policy;
 
 /// What a request handler sees: the current analysis, and the last policy
@@ -39,6 +47,8 @@ pub struct Ctx<'a> {
     pub workspace: &'a Workspace,
     pub last_good: Option<&'a Policy>,
     pub cache: &'a ParseCache,
+    /// Hover answers plain text: the editor does not take Markdown.
+    pub plain_hover: bool,
 }
 
 impl Ctx<'_> {
@@ -79,26 +89,33 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// How the server ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `exit` (or the end of stdin) after `shutdown`: exit code 0.
+    AfterShutdown,
+    /// `exit` or the end of stdin without `shutdown` (or before
+    /// `initialize`): exit code 1.
+    WithoutShutdown,
+}
+
 /// Runs the language server on stdio until the editor says `exit` or
-/// closes the pipe.
-pub fn run(policy: &Path) -> Result<(), String> {
-    let (connection, io_threads) = Connection::stdio();
-    serve(connection, policy)?;
-    io_threads.join().map_err(|e| e.to_string())
+/// closes the pipe. An `Err` is a broken input (a header that cannot be
+/// read) or output.
+pub fn run(policy: &Path) -> Result<Ended, String> {
+    let (connection, io_threads) = transport::stdio()?;
+    let ended = serve(connection, policy);
+    // The connection is gone: the writer writes what is left, and ends.
+    io_threads.join()?;
+    ended
 }
 
 /// Runs the server on a connection: the handshake, then the loop.
-pub fn serve(connection: Connection, policy: &Path) -> Result<(), String> {
-    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
-    let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
-    let base = editor_folder(&params);
-    let watch = params
-        .capabilities
-        .workspace
-        .as_ref()
-        .and_then(|w| w.did_change_watched_files.as_ref())
-        .and_then(|d| d.dynamic_registration)
-        .unwrap_or(false);
+pub fn serve(connection: Connection, policy: &Path) -> Result<Ended, String> {
+    let Some((id, params)) = initialize_request(&connection) else {
+        return Ok(Ended::WithoutShutdown);
+    };
+    let client = Client::read(&params);
     let result = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": ServerInfo {
@@ -106,29 +123,93 @@ pub fn serve(connection: Connection, policy: &Path) -> Result<(), String> {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
     });
-    connection
-        .initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
-    let policy = workspace_policy(policy, &base);
-    let mut server = Server::new(connection, &policy, &base);
-    server.started(watch);
+    let _ = connection.sender.send(Response::new_ok(id, result).into());
+    let policy = workspace_policy(policy, &client.base);
+    let mut server = Server::new(connection, &policy, &client.base);
+    server.plain_hover = client.plain_hover;
+    server.started(client.watch);
     server.main_loop()
 }
 
-/// The folder the editor opened: the first workspace folder, else the root
-/// URI, else the current directory.
-fn editor_folder(params: &InitializeParams) -> PathBuf {
-    #[expect(deprecated, reason = "older clients send only rootUri")]
-    let root = params.root_uri.as_ref();
-    params
-        .workspace_folders
-        .iter()
-        .flatten()
-        .map(|f| &f.uri)
-        .chain(root)
-        .find_map(uri::to_path)
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_default()
+/// Waits for `initialize`: requests before it are answered "not
+/// initialized", notifications dropped; `None` on `exit` or the end of
+/// stdin.
+fn initialize_request(connection: &Connection) -> Option<(RequestId, Value)> {
+    for message in &connection.receiver {
+        match message {
+            Message::Request(r) if r.method == req::Initialize::METHOD => {
+                return Some((r.id, r.params));
+            }
+            Message::Request(r) => {
+                let error = failed(
+                    ErrorCode::ServerNotInitialized,
+                    format!("`{}` before `initialize`", r.method),
+                );
+                let response = Response {
+                    id: r.id,
+                    response_result: Err(error),
+                };
+                let _ = connection.sender.send(response.into());
+            }
+            Message::Notification(n) if n.method == notif::Exit::METHOD => return None,
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
+    None
+}
+
+/// What the server takes from `initialize`'s parameters. Each field is read
+/// on its own and falls back on its own: one field the server does not
+/// know the shape of (a newer capability, an odd value) costs only itself.
+#[derive(Debug, PartialEq)]
+struct Client {
+    /// The folder the editor opened: the first workspace folder, else the
+    /// root URI, else the root path, else the current directory.
+    base: PathBuf,
+    /// It can watch `.policy` files for the server.
+    watch: bool,
+    /// Its hover takes plain text rather than Markdown: of the two, it
+    /// lists `plaintext` first.
+    plain_hover: bool,
+}
+
+impl Client {
+    fn read(params: &Value) -> Client {
+        let text = |pointer: &str| params.pointer(pointer).and_then(Value::as_str);
+        let folders = params
+            .get("workspaceFolders")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.get("uri")?.as_str());
+        let base = folders
+            .chain(text("/rootUri"))
+            .filter_map(|u| u.parse::<Uri>().ok())
+            .find_map(|u| uri::to_path(&u))
+            .or_else(|| {
+                text("/rootPath")
+                    .filter(|p| Path::new(p).is_absolute())
+                    .map(PathBuf::from)
+            })
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let watch = params
+            .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let hover_format = params
+            .pointer("/capabilities/textDocument/hover/contentFormat")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find(|k| *k == "markdown" || *k == "plaintext");
+        Client {
+            base,
+            watch,
+            plain_hover: hover_format == Some("plaintext"),
+        }
+    }
 }
 
 /// The policy of the editor's folder: `--policy` from that folder; when it
@@ -196,6 +277,7 @@ struct Server {
     /// URIs to publish even when nothing changed (saved files).
     republish: Vec<String>,
     shutting_down: bool,
+    plain_hover: bool,
     next_id: i32,
 }
 
@@ -211,6 +293,7 @@ impl Server {
             published: HashMap::new(),
             republish: Vec::new(),
             shutting_down: false,
+            plain_hover: false,
             next_id: 0,
         }
     }
@@ -219,10 +302,7 @@ impl Server {
     /// the editor to report changes of `.policy` files, publish.
     fn started(&mut self, watch: bool) {
         let policy = self.workspace.policy().display().to_string();
-        self.log(
-            MessageType::INFO,
-            format!("rolegraph lsp: policy `{policy}`"),
-        );
+        self.log(MessageType::INFO, format!("policy `{policy}`"));
         if let Some(problem) = self.workspace.load_problem.clone() {
             let message =
                 format!("rolegraph: {problem}; open `.policy` files are checked for syntax only");
@@ -247,12 +327,15 @@ impl Server {
         self.refresh();
     }
 
-    fn main_loop(&mut self) -> Result<(), String> {
+    fn main_loop(&mut self) -> Result<Ended, String> {
         while let Ok(first) = self.connection.receiver.recv() {
-            // Everything that has arrived: a burst of edits is analysed once.
-            let mut batch = vec![first];
-            batch.extend(self.connection.receiver.try_iter());
-            for message in batch {
+            // Everything that has arrived, and whatever arrives while it is
+            // handled: a burst of edits is analysed once.
+            let mut next = Some(first);
+            while let Some(message) = next
+                .take()
+                .or_else(|| self.connection.receiver.try_recv().ok())
+            {
                 match message {
                     Message::Request(request) => {
                         if self.dirty {
@@ -261,7 +344,7 @@ impl Server {
                         self.answer(request);
                     }
                     Message::Notification(n) if n.method == notif::Exit::METHOD => {
-                        return Ok(());
+                        return Ok(self.ended());
                     }
                     Message::Notification(n) => {
                         let method = n.method.clone();
@@ -276,7 +359,15 @@ impl Server {
                 self.refresh();
             }
         }
-        Ok(())
+        Ok(self.ended())
+    }
+
+    fn ended(&self) -> Ended {
+        if self.shutting_down {
+            Ended::AfterShutdown
+        } else {
+            Ended::WithoutShutdown
+        }
     }
 
     fn notified(&mut self, n: Notification) {
@@ -413,12 +504,17 @@ impl Server {
             workspace: &self.workspace,
             last_good: self.last_good.as_deref(),
             cache: &self.cache,
+            plain_hover: self.plain_hover,
         };
         let result = match method.as_str() {
             req::Shutdown::METHOD => {
                 self.shutting_down = true;
                 Ok(Value::Null)
             }
+            req::Initialize::METHOD => Err(failed(
+                ErrorCode::InvalidRequest,
+                "the server is already initialized",
+            )),
             req::HoverRequest::METHOD => call::<req::HoverRequest>(&ctx, params, hover::hover),
             req::GotoDefinition::METHOD => {
                 call::<req::GotoDefinition>(&ctx, params, navigate::definition)
@@ -568,6 +664,6 @@ mod tests {
         send(Request::new(4.into(), "shutdown".into(), Value::Null).into());
         assert!(answer(&client, 4).response_result.is_ok());
         send(Notification::new("exit".into(), Value::Null).into());
-        server.join().unwrap().unwrap();
+        assert_eq!(server.join().unwrap(), Ok(Ended::AfterShutdown));
     }
 }

@@ -14,8 +14,8 @@ use lsp_types::{TextDocumentContentChangeEvent, Uri};
 
 use super::position::LineIndex;
 use super::uri;
-use crate::source::LoadError;
-use crate::{Policy, PolicyError};
+use crate::source::{LoadError, Sources};
+use crate::PolicyError;
 
 /// How a document is known: by its path, or, for a buffer with no file
 /// (`untitled:`), by its URI.
@@ -46,6 +46,9 @@ pub struct FileInput {
     /// Set for open buffers.
     pub version: Option<i32>,
     pub in_policy: bool,
+    /// Why the file could not be read from disk (its `text` is then
+    /// empty): not UTF-8, too large, unreadable.
+    pub unreadable: Option<Arc<str>>,
 }
 
 /// Every file's text at one moment.
@@ -74,6 +77,8 @@ pub struct Workspace {
     /// The editor's folder: report names are relative to it.
     base: PathBuf,
     disk: BTreeMap<PathBuf, Arc<str>>,
+    /// The policy's files that could not be read, and why.
+    unreadable: BTreeMap<PathBuf, Arc<str>>,
     /// Why the policy could not be read from disk, if it could not.
     pub load_problem: Option<String>,
     open: HashMap<DocKey, OpenDoc>,
@@ -90,6 +95,7 @@ impl Workspace {
             policy,
             base: base.canonicalize().unwrap_or_else(|_| base.to_path_buf()),
             disk: BTreeMap::new(),
+            unreadable: BTreeMap::new(),
             load_problem: None,
             open: HashMap::new(),
         };
@@ -102,19 +108,30 @@ impl Workspace {
     }
 
     /// Reads the policy's files from disk again (on start, after a save, a
-    /// close, or a change the editor's file watcher saw).
+    /// close, or a change the editor's file watcher saw). A file that
+    /// cannot be read is kept apart with why, and the others are read: one
+    /// bad file does not hide the rest of the policy.
     pub fn reload_disk(&mut self) {
         self.policy_is_file = self.policy.is_file();
         self.disk.clear();
+        self.unreadable.clear();
         self.load_problem = None;
-        match Policy::read_text(&self.policy) {
-            Ok(sources) => {
+        if crate::bundle::is_bundle_file(&self.policy) {
+            let e = PolicyError::IsBundle(crate::source::shown(&self.policy));
+            self.load_problem = Some(e.to_string());
+            return;
+        }
+        match Sources::load_each(&self.policy) {
+            Ok((sources, problems)) => {
                 for file in sources.files {
                     self.disk.insert(PathBuf::from(&file.name), file.text);
                 }
+                for (path, why) in problems {
+                    self.unreadable.insert(path, Arc::from(why.to_string()));
+                }
             }
-            Err(PolicyError::Load(LoadError::Empty(_))) => {}
-            Err(e) => self.load_problem = Some(e.to_string()),
+            Err(LoadError::Empty(_)) => {}
+            Err(e) => self.load_problem = Some(PolicyError::Load(e).to_string()),
         }
     }
 
@@ -195,9 +212,10 @@ impl Workspace {
             Ok(Ok(text)) => {
                 let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
                 self.disk.insert(path.clone(), Arc::from(text));
+                self.unreadable.remove(path);
             }
             // Gone, unreadable or not UTF-8: read the whole policy again,
-            // which says why.
+            // which drops the file or says why it cannot be read.
             _ => self.reload_disk(),
         }
     }
@@ -209,7 +227,10 @@ impl Workspace {
     /// Every file's current text.
     pub fn snapshot(&mut self) -> Snapshot {
         let mut policy: BTreeMap<DocKey, FileInput> = BTreeMap::new();
-        for (path, text) in &self.disk {
+        let empty: Arc<str> = Arc::from("");
+        let disk = self.disk.iter().map(|(path, text)| (path, text, None));
+        let unreadable = (self.unreadable.iter()).map(|(path, why)| (path, &empty, Some(why)));
+        for (path, text, why) in disk.chain(unreadable) {
             let key = DocKey::Path(path.clone());
             let Some(uri) = uri::from_path(path) else {
                 continue;
@@ -223,6 +244,7 @@ impl Workspace {
                     text: Arc::clone(text),
                     version: None,
                     in_policy: true,
+                    unreadable: why.cloned(),
                 },
             );
         }
@@ -244,6 +266,7 @@ impl Workspace {
                 text,
                 version: Some(doc.version),
                 in_policy,
+                unreadable: None,
             };
             if in_policy {
                 policy.insert(key.clone(), input);
