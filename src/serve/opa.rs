@@ -17,6 +17,7 @@ use super::answer;
 use super::decision_log::{Entries, Record};
 use super::errors::{ApiError, Dialect};
 use super::metrics::{Endpoint, Tally};
+use super::object::{Object, Shape};
 use super::question::Question;
 use super::routes::{json_body, json_response, request_id};
 use super::state::Service;
@@ -24,7 +25,11 @@ use super::state::Service;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DataRequest {
-    input: Option<Question>,
+    input: Option<Object<Question>>,
+}
+
+impl Shape for DataRequest {
+    const EXPECTING: &'static str = "a JSON object `{\"input\":{\"user\":…,\"permission\":…}}`";
 }
 
 #[derive(Serialize)]
@@ -39,7 +44,7 @@ pub async fn allow(State(s): State<Arc<Service>>, request: Request) -> Result<Re
     let opa = |e: ApiError| e.in_dialect(Dialect::Opa);
     let loaded = s.current().ok_or_else(ApiError::not_ready).map_err(opa)?;
     let (body, headers) = json_body::<DataRequest>(&s, request).await.map_err(opa)?;
-    let input = body.input.ok_or_else(|| {
+    let input = body.input.map(Object::into_inner).ok_or_else(|| {
         opa(ApiError::bad_request(
             "the request has no `input`: send `{\"input\":{\"user\":…,\"permission\":…}}`",
         ))

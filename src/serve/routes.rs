@@ -19,6 +19,7 @@ use super::answer::{self, BatchFormat};
 use super::decision_log::{Entries, Record};
 use super::errors::{ApiError, Dialect};
 use super::metrics::{Endpoint, Tally};
+use super::object::{Object, Shape};
 use super::question::Question;
 use super::state::{rfc3339, Service};
 use super::{authzen, opa};
@@ -228,17 +229,18 @@ async fn check_batch(State(s): Shared, request: Request) -> Result<Response, Api
     Ok(response)
 }
 
-/// Reads a JSON body as `T`; malformed JSON, a wrong type or an unknown
-/// field is a 400 naming the problem.
-pub async fn json_body<T: serde::de::DeserializeOwned>(
+/// Reads a JSON body as `T`, which must be written as a JSON object;
+/// malformed JSON, another type (an array too) or an unknown field is a 400
+/// naming the problem.
+pub async fn json_body<T: serde::de::DeserializeOwned + Shape>(
     s: &Service,
     request: Request,
 ) -> Result<(T, HeaderMap), ApiError> {
     let (parts, body) = request.into_parts();
     let body = read_body(s, &parts.headers, body).await?;
-    let value = serde_json::from_slice(&body)
+    let value = serde_json::from_slice::<Object<T>>(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
-    Ok((value, parts.headers))
+    Ok((value.into_inner(), parts.headers))
 }
 
 /// `POST /v1/explain`: a question → the `explain --format json` document.
