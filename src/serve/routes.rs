@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
 use super::answer::{self, BatchFormat};
@@ -25,6 +26,7 @@ use super::state::{rfc3339, Service};
 use super::{authzen, opa};
 use crate::eval;
 use crate::resolve::Scope;
+use crate::Policy;
 
 pub type Shared = State<Arc<Service>>;
 
@@ -266,12 +268,9 @@ struct WhoParams {
 }
 
 /// `GET /v1/who?permission=P&scope=S` → the `who --format json` document.
-async fn who(
-    State(s): Shared,
-    params: Result<Query<WhoParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn who(State(s): Shared, uri: Uri) -> Result<Response, ApiError> {
     let loaded = s.current().ok_or_else(ApiError::not_ready)?;
-    let Query(params) = params.map_err(query_error)?;
+    let params: WhoParams = query(&uri)?;
     let policy = &loaded.policy;
     let perm = policy
         .permission(&params.permission)
@@ -296,17 +295,41 @@ struct WhatParams {
 }
 
 /// `GET /v1/what?user=U` → the `what --format json` document.
-async fn what(
-    State(s): Shared,
-    params: Result<Query<WhatParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn what(State(s): Shared, uri: Uri) -> Result<Response, ApiError> {
     let loaded = s.current().ok_or_else(ApiError::not_ready)?;
-    let Query(params) = params.map_err(query_error)?;
+    let params: WhatParams = query(&uri)?;
+    // As `what` on the command line: a name that is no email is not a new
+    // login, but a mistake.
+    Policy::check_user(&params.user).map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(json_response(
         StatusCode::OK,
         "application/json",
         eval::json::what(&loaded.policy.what(&params.user)),
     ))
+}
+
+/// The query string's parameters as `T`. Every name and value must be
+/// UTF-8 once percent-decoded: the form decoding under axum's `Query` would
+/// turn other bytes into U+FFFD, a name nobody sent.
+fn query<T: serde::de::DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
+    let raw = uri.query().unwrap_or_default();
+    for pair in raw.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let Ok(name) = percent_decode_str(name).decode_utf8() else {
+            return Err(ApiError::bad_request(
+                "invalid query string: a parameter's name is not UTF-8",
+            ));
+        };
+        if percent_decode_str(value).decode_utf8().is_err() {
+            return Err(ApiError::bad_request(format!(
+                "invalid query string: the value of `{}` is not UTF-8",
+                crate::escape::text(&name)
+            )));
+        }
+    }
+    Query::try_from_uri(uri)
+        .map(|Query(params)| params)
+        .map_err(query_error)
 }
 
 fn query_error(rejection: QueryRejection) -> ApiError {
