@@ -5,9 +5,10 @@
 //! PERMISSION}`, `resource {type: "global"|"team"|KIND, id: KEY}` (`global`
 //! ignores `id`) and, for a `target team` permission, `context {"to":
 //! "team/T"}`; it becomes the `can` question `EMAIL PERMISSION KIND/KEY
-//! --to team/T`. As AuthZEN 1.0 requires, unknown fields are ignored
-//! (`properties`, other `context` keys), a missing required field is a 400,
-//! and errors are plain-text messages.
+//! --to team/T`. A field AuthZEN 1.0 does not define is a 400, as SPEC §11
+//! asks of unknown fields (`properties` are taken and not read; `context`
+//! is free-form, only `to` is read); so is a missing required field; errors
+//! are plain-text messages.
 //!
 //! `evaluations` takes `{"evaluations":[…]}`: the top-level `subject`,
 //! `action`, `resource` and `context` are defaults that an evaluation's own
@@ -37,27 +38,42 @@ use super::question::{Decided, Question};
 use super::routes::{json_body, json_response, request_id};
 use super::state::{Loaded, Service};
 
+// Every field AuthZEN 1.0 defines is taken; any other is a 400 (SPEC §11:
+// unknown fields are refused), so that a misspelt key (`contxt`) is never
+// silently left out of a decision. `properties` are taken and not read:
+// rolegraph decides on the subject, action and resource alone.
+
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Subject {
     #[serde(rename = "type")]
     kind: String,
     id: String,
+    #[serde(default, rename = "properties")]
+    _properties: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Action {
     name: String,
+    #[serde(default, rename = "properties")]
+    _properties: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Resource {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
     id: Option<String>,
+    #[serde(default, rename = "properties")]
+    _properties: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Evaluation {
     subject: Option<Object<Subject>>,
     action: Option<Object<Action>>,
@@ -68,6 +84,7 @@ struct Evaluation {
 /// The body of `evaluations`: the top-level `subject`, `action`,
 /// `resource` and `context` are the defaults.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Evaluations {
     subject: Option<Object<Subject>>,
     action: Option<Object<Action>>,
@@ -79,7 +96,10 @@ struct Evaluations {
     options: Option<Object<Options>>,
 }
 
+/// The one option AuthZEN 1.0 defines; another is refused rather than
+/// ignored, as its client counts on it.
 #[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Options {
     #[serde(default)]
     evaluations_semantic: Option<String>,

@@ -78,6 +78,7 @@ mod serve_errors;
 mod serve_lifecycle;
 mod serve_protocols;
 mod serve_reload;
+mod serve_review_authzen_fields;
 mod serve_review_objects;
 mod serve_review_queries;
 mod serve_review_reload;
