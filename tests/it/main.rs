@@ -79,6 +79,7 @@ mod serve_lifecycle;
 mod serve_protocols;
 mod serve_reload;
 mod serve_review_authzen_fields;
+mod serve_review_decision_log;
 mod serve_review_objects;
 mod serve_review_queries;
 mod serve_review_reload;
