@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::answer::{self, BatchFormat};
 use super::decision_log::{Entries, Record};
 use super::errors::{ApiError, Dialect};
-use super::metrics::{Endpoint, Tally};
+use super::metrics::{self, Endpoint, Tally};
 use super::object::{Object, Shape};
 use super::question::Question;
 use super::state::{rfc3339, Service};
@@ -395,12 +395,15 @@ async fn status(State(s): Shared) -> Response {
     json_response(StatusCode::OK, "application/json", body)
 }
 
-/// `GET /metrics`: Prometheus text (OpenMetrics).
-async fn metrics(State(s): Shared) -> Response {
+/// `GET /metrics`: the Prometheus text format, or OpenMetrics for a
+/// scraper that prefers it (Prometheus does).
+async fn metrics(State(s): Shared, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = metrics::Format::negotiate(accept);
     json_response(
         StatusCode::OK,
-        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        s.metrics.encode(),
+        format.content_type(),
+        s.metrics.encode(format),
     )
 }
 

@@ -80,6 +80,7 @@ mod serve_protocols;
 mod serve_reload;
 mod serve_review_authzen_fields;
 mod serve_review_decision_log;
+mod serve_review_metrics;
 mod serve_review_objects;
 mod serve_review_queries;
 mod serve_review_reload;
