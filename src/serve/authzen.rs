@@ -5,9 +5,10 @@
 //! PERMISSION}`, `resource {type: "global"|"team"|KIND, id: KEY}` (`global`
 //! ignores `id`) and, for a `target team` permission, `context {"to":
 //! "team/T"}`; it becomes the `can` question `EMAIL PERMISSION KIND/KEY
-//! --to team/T`. As AuthZEN 1.0 requires, unknown fields are ignored
-//! (`properties`, other `context` keys), a missing required field is a 400,
-//! and errors are plain-text messages.
+//! --to team/T`. A field AuthZEN 1.0 does not define is a 400, as SPEC §11
+//! asks of unknown fields (`properties` are taken and not read; `context`
+//! is free-form, only `to` is read); so is a missing required field; errors
+//! are plain-text messages.
 //!
 //! `evaluations` takes `{"evaluations":[…]}`: the top-level `subject`,
 //! `action`, `resource` and `context` are defaults that an evaluation's own
@@ -32,52 +33,102 @@ use super::answer;
 use super::decision_log::{Entries, Record};
 use super::errors::{ApiError, Dialect};
 use super::metrics::{Endpoint, Tally};
+use super::object::{Object, Shape};
 use super::question::{Decided, Question};
 use super::routes::{json_body, json_response, request_id};
 use super::state::{Loaded, Service};
 
+// Every field AuthZEN 1.0 defines is taken; any other is a 400 (SPEC §11:
+// unknown fields are refused), so that a misspelt key (`contxt`) is never
+// silently left out of a decision. `properties` are taken and not read:
+// rolegraph decides on the subject, action and resource alone.
+
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Subject {
     #[serde(rename = "type")]
     kind: String,
     id: String,
+    #[serde(default, rename = "properties")]
+    _properties: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Action {
     name: String,
+    #[serde(default, rename = "properties")]
+    _properties: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Resource {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
     id: Option<String>,
+    #[serde(default, rename = "properties")]
+    _properties: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Evaluation {
-    subject: Option<Subject>,
-    action: Option<Action>,
-    resource: Option<Resource>,
+    subject: Option<Object<Subject>>,
+    action: Option<Object<Action>>,
+    resource: Option<Object<Resource>>,
     context: Option<Map<String, Value>>,
 }
 
+/// The body of `evaluations`: the top-level `subject`, `action`,
+/// `resource` and `context` are the defaults.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Evaluations {
-    #[serde(flatten)]
-    defaults: Evaluation,
+    subject: Option<Object<Subject>>,
+    action: Option<Object<Action>>,
+    resource: Option<Object<Resource>>,
+    context: Option<Map<String, Value>>,
     #[serde(default)]
-    evaluations: Option<Vec<Evaluation>>,
+    evaluations: Option<Vec<Object<Evaluation>>>,
     #[serde(default)]
-    options: Option<Options>,
+    options: Option<Object<Options>>,
 }
 
+/// The one option AuthZEN 1.0 defines; another is refused rather than
+/// ignored, as its client counts on it.
 #[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Options {
     #[serde(default)]
     evaluations_semantic: Option<String>,
+}
+
+impl Shape for Subject {
+    const EXPECTING: &'static str = "a subject, a JSON object `{\"type\":\"user\",\"id\":…}`";
+}
+
+impl Shape for Action {
+    const EXPECTING: &'static str = "an action, a JSON object `{\"name\":…}`";
+}
+
+impl Shape for Resource {
+    const EXPECTING: &'static str = "a resource, a JSON object `{\"type\":…,\"id\":…}`";
+}
+
+impl Shape for Evaluation {
+    const EXPECTING: &'static str =
+        "an evaluation, a JSON object `{\"subject\":…,\"action\":…,\"resource\":…,\"context\":…}`";
+}
+
+impl Shape for Evaluations {
+    const EXPECTING: &'static str =
+        "a JSON object `{\"subject\":…,\"action\":…,\"resource\":…,\"context\":…,\"evaluations\":[…]}`";
+}
+
+impl Shape for Options {
+    const EXPECTING: &'static str = "options, a JSON object `{\"evaluations_semantic\":…}`";
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -244,7 +295,7 @@ fn single(
 
 /// The policy being served and the request's JSON body, or the error in
 /// AuthZEN's form (not ready: 503; a bad body: 400).
-async fn read<T: serde::de::DeserializeOwned>(
+async fn read<T: serde::de::DeserializeOwned + Shape>(
     s: &Service,
     request: Request,
 ) -> Result<(Arc<Loaded>, T, HeaderMap), ApiError> {
@@ -272,8 +323,15 @@ pub async fn evaluations(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (loaded, body, headers) = read::<Evaluations>(&s, request).await?;
+    let defaults = Evaluation {
+        subject: body.subject,
+        action: body.action,
+        resource: body.resource,
+        context: body.context,
+    };
     let semantic = match body
         .options
+        .map(Object::into_inner)
         .unwrap_or_default()
         .evaluations_semantic
         .as_deref()
@@ -290,11 +348,11 @@ pub async fn evaluations(
     };
     let items = match body.evaluations {
         Some(items) if !items.is_empty() => items,
-        _ => return single(&s, &loaded, Endpoint::Evaluations, &headers, &body.defaults),
+        _ => return single(&s, &loaded, Endpoint::Evaluations, &headers, &defaults),
     };
     let mut asked = Vec::with_capacity(items.len());
     for item in &items {
-        let a = ask(&loaded, &item.or(&body.defaults));
+        let a = ask(&loaded, &item.or(&defaults));
         let allowed = matches!(a.outcome, Ok(Decided { allowed: true, .. }));
         asked.push(a);
         let stop = match semantic {

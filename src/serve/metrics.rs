@@ -1,4 +1,5 @@
-//! `/metrics`: Prometheus (OpenMetrics) text from `prometheus-client`.
+//! `/metrics`: the Prometheus text format 0.0.4, or OpenMetrics when the
+//! scraper asks for it (`Accept`), from `prometheus-client`.
 //!
 //! - `rolegraph_decisions_total{result="allow"|"deny"|"error"}`
 //! - `rolegraph_http_requests_total{endpoint, status}`
@@ -300,11 +301,95 @@ impl Metrics {
         self.policy_loaded.set(at.as_secs_f64());
     }
 
-    /// The text of `/metrics`.
-    pub fn encode(&self) -> String {
+    /// The text of `/metrics` in `format`.
+    pub fn encode(&self, format: Format) -> String {
         let mut out = String::new();
         // Writing into a String does not fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        match format {
+            Format::OpenMetrics => out,
+            Format::Prometheus => prometheus_text(&out),
+        }
     }
+}
+
+/// The two text formats a Prometheus scraper reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// OpenMetrics 1.0, what Prometheus itself asks for first.
+    OpenMetrics,
+    /// The Prometheus text format 0.0.4, for what asks for `text/plain` or
+    /// anything (`curl`, older scrapers and agents).
+    Prometheus,
+}
+
+impl Format {
+    /// The format an `Accept` header prefers: OpenMetrics when it names
+    /// `application/openmetrics-text` at least as highly as `text/plain`,
+    /// the Prometheus text format otherwise.
+    pub fn negotiate(accept: Option<&str>) -> Format {
+        let (mut open_metrics, mut text) = (0.0_f32, 0.0_f32);
+        for range in accept.unwrap_or_default().split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "application/openmetrics-text" => open_metrics = open_metrics.max(q),
+                "text/plain" => text = text.max(q),
+                _ => {}
+            }
+        }
+        if open_metrics > 0.0 && open_metrics >= text {
+            Format::OpenMetrics
+        } else {
+            Format::Prometheus
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
+
+/// OpenMetrics text (from `prometheus-client`, which writes no other) as
+/// the Prometheus text format 0.0.4. For the metrics here the two differ
+/// in two things: a counter's family is named without `_total` in
+/// OpenMetrics, but with it (the name of its samples) in 0.0.4, and
+/// OpenMetrics ends with `# EOF`. Samples, labels, histograms and gauges
+/// are written alike (no units, exemplars or `_created` are used).
+fn prometheus_text(open_metrics: &str) -> String {
+    let counters: Vec<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len() + 16 * counters.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| Some((p, line.strip_prefix(p)?)));
+        match descriptor {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                out.push_str(prefix);
+                out.push_str(name);
+                if counters.contains(&name) {
+                    out.push_str("_total");
+                }
+                out.push(' ');
+                out.push_str(tail);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }

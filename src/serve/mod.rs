@@ -22,6 +22,7 @@ mod authzen;
 mod decision_log;
 mod errors;
 mod metrics;
+mod object;
 mod opa;
 mod question;
 mod reload;

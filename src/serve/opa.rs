@@ -17,14 +17,19 @@ use super::answer;
 use super::decision_log::{Entries, Record};
 use super::errors::{ApiError, Dialect};
 use super::metrics::{Endpoint, Tally};
-use super::question::Question;
+use super::object::{Object, Shape};
+use super::question::{error_line, Question};
 use super::routes::{json_body, json_response, request_id};
 use super::state::Service;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DataRequest {
-    input: Option<Question>,
+    input: Option<Object<Question>>,
+}
+
+impl Shape for DataRequest {
+    const EXPECTING: &'static str = "a JSON object `{\"input\":{\"user\":…,\"permission\":…}}`";
 }
 
 #[derive(Serialize)]
@@ -39,25 +44,40 @@ pub async fn allow(State(s): State<Arc<Service>>, request: Request) -> Result<Re
     let opa = |e: ApiError| e.in_dialect(Dialect::Opa);
     let loaded = s.current().ok_or_else(ApiError::not_ready).map_err(opa)?;
     let (body, headers) = json_body::<DataRequest>(&s, request).await.map_err(opa)?;
-    let input = body.input.ok_or_else(|| {
-        opa(ApiError::bad_request(
-            "the request has no `input`: send `{\"input\":{\"user\":…,\"permission\":…}}`",
-        ))
-    })?;
-    let decided = match input.decide(&loaded.policy) {
-        Ok(d) => d,
-        Err(message) => {
-            s.metrics.decisions(Tally {
-                error: 1,
-                ..Tally::default()
-            });
-            return Err(opa(ApiError::bad_request(message)));
-        }
+    let (question, outcome) = match body.input {
+        Some(input) => (input.to_json(), input.decide(&loaded.policy)),
+        None => (
+            String::new(),
+            Err(
+                "the request has no `input`: send `{\"input\":{\"user\":…,\"permission\":…}}`"
+                    .to_string(),
+            ),
+        ),
     };
     let mut tally = Tally::default();
-    tally.count(decided.allowed);
+    match &outcome {
+        Ok(d) => tally.count(d.allowed),
+        Err(_) => tally.error += 1,
+    }
     s.metrics.decisions(tally);
     let id = answer::decision_id();
+    // A question that could not be asked is logged too, as `/v1/check` and
+    // AuthZEN log theirs: the log shows every question a client asked.
+    if let Some(log) = &s.decision_log {
+        let mut line = match &outcome {
+            Ok(d) => d.line().as_bytes().to_vec(),
+            Err(message) => error_line(message),
+        };
+        answer::stamp_with(&mut line, &id, &loaded.digest);
+        log.send(Record {
+            time: SystemTime::now(),
+            endpoint: Endpoint::OpaAllow.path(),
+            request_id: request_id(&headers),
+            lines: 1,
+            entries: Entries::Pairs(vec![(question, line)]),
+        });
+    }
+    let decided = outcome.map_err(|message| opa(ApiError::bad_request(message)))?;
     let mut out = serde_json::to_vec(&DataResponse {
         result: decided.allowed,
         decision_id: &id,
@@ -65,16 +85,5 @@ pub async fn allow(State(s): State<Arc<Service>>, request: Request) -> Result<Re
     })
     .unwrap_or_default();
     out.push(b'\n');
-    if let Some(log) = &s.decision_log {
-        let mut line = decided.line().as_bytes().to_vec();
-        answer::stamp_with(&mut line, &id, &loaded.digest);
-        log.send(Record {
-            time: SystemTime::now(),
-            endpoint: Endpoint::OpaAllow.path(),
-            request_id: request_id(&headers),
-            lines: 1,
-            entries: Entries::Pairs(vec![(input.to_json(), line)]),
-        });
-    }
     Ok(json_response(StatusCode::OK, "application/json", out))
 }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::object::Shape;
 use crate::compile::Subject;
 use crate::eval::batch::decision_line;
 use crate::eval::Query;
@@ -23,6 +24,11 @@ pub struct Question {
     pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+}
+
+impl Shape for Question {
+    const EXPECTING: &'static str =
+        "a question, a JSON object `{\"user\":…,\"permission\":…,\"scope\":…,\"to\":…}`";
 }
 
 /// A question asked: allow or deny, and whether the user is a new login.

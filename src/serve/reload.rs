@@ -52,14 +52,18 @@ pub fn start(service: Arc<Service>, options: Arc<Options>) -> JoinHandle<()> {
     // One pending trigger is enough: a load that starts after it sees
     // every change before it.
     let (tx, rx) = mpsc::channel::<Trigger>(1);
-    let path = std::path::absolute(&options.policy).unwrap_or_else(|_| options.policy.clone());
+    // The watcher compares the absolute paths it is told of; loads read
+    // the path as given, so that answers name the files as they did at
+    // start and as the command line does (`pol/org.policy:3`).
     let watcher = if options.watch {
-        watch(&path, tx.clone())
+        let absolute =
+            std::path::absolute(&options.policy).unwrap_or_else(|_| options.policy.clone());
+        watch(&absolute, tx.clone())
     } else {
         None
     };
     tokio::spawn(hangups(tx));
-    tokio::spawn(reload_loop(service, path, rx, watcher))
+    tokio::spawn(reload_loop(service, options.policy.clone(), rx, watcher))
 }
 
 async fn hangups(tx: mpsc::Sender<Trigger>) {

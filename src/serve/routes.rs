@@ -13,17 +13,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
 use super::answer::{self, BatchFormat};
 use super::decision_log::{Entries, Record};
 use super::errors::{ApiError, Dialect};
-use super::metrics::{Endpoint, Tally};
+use super::metrics::{self, Endpoint, Tally};
+use super::object::{Object, Shape};
 use super::question::Question;
 use super::state::{rfc3339, Service};
 use super::{authzen, opa};
 use crate::eval;
 use crate::resolve::Scope;
+use crate::Policy;
 
 pub type Shared = State<Arc<Service>>;
 
@@ -228,17 +231,18 @@ async fn check_batch(State(s): Shared, request: Request) -> Result<Response, Api
     Ok(response)
 }
 
-/// Reads a JSON body as `T`; malformed JSON, a wrong type or an unknown
-/// field is a 400 naming the problem.
-pub async fn json_body<T: serde::de::DeserializeOwned>(
+/// Reads a JSON body as `T`, which must be written as a JSON object;
+/// malformed JSON, another type (an array too) or an unknown field is a 400
+/// naming the problem.
+pub async fn json_body<T: serde::de::DeserializeOwned + Shape>(
     s: &Service,
     request: Request,
 ) -> Result<(T, HeaderMap), ApiError> {
     let (parts, body) = request.into_parts();
     let body = read_body(s, &parts.headers, body).await?;
-    let value = serde_json::from_slice(&body)
+    let value = serde_json::from_slice::<Object<T>>(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
-    Ok((value, parts.headers))
+    Ok((value.into_inner(), parts.headers))
 }
 
 /// `POST /v1/explain`: a question → the `explain --format json` document.
@@ -264,12 +268,9 @@ struct WhoParams {
 }
 
 /// `GET /v1/who?permission=P&scope=S` → the `who --format json` document.
-async fn who(
-    State(s): Shared,
-    params: Result<Query<WhoParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn who(State(s): Shared, uri: Uri) -> Result<Response, ApiError> {
     let loaded = s.current().ok_or_else(ApiError::not_ready)?;
-    let Query(params) = params.map_err(query_error)?;
+    let params: WhoParams = query(&uri)?;
     let policy = &loaded.policy;
     let perm = policy
         .permission(&params.permission)
@@ -294,17 +295,41 @@ struct WhatParams {
 }
 
 /// `GET /v1/what?user=U` → the `what --format json` document.
-async fn what(
-    State(s): Shared,
-    params: Result<Query<WhatParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn what(State(s): Shared, uri: Uri) -> Result<Response, ApiError> {
     let loaded = s.current().ok_or_else(ApiError::not_ready)?;
-    let Query(params) = params.map_err(query_error)?;
+    let params: WhatParams = query(&uri)?;
+    // As `what` on the command line: a name that is no email is not a new
+    // login, but a mistake.
+    Policy::check_user(&params.user).map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(json_response(
         StatusCode::OK,
         "application/json",
         eval::json::what(&loaded.policy.what(&params.user)),
     ))
+}
+
+/// The query string's parameters as `T`. Every name and value must be
+/// UTF-8 once percent-decoded: the form decoding under axum's `Query` would
+/// turn other bytes into U+FFFD, a name nobody sent.
+fn query<T: serde::de::DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
+    let raw = uri.query().unwrap_or_default();
+    for pair in raw.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let Ok(name) = percent_decode_str(name).decode_utf8() else {
+            return Err(ApiError::bad_request(
+                "invalid query string: a parameter's name is not UTF-8",
+            ));
+        };
+        if percent_decode_str(value).decode_utf8().is_err() {
+            return Err(ApiError::bad_request(format!(
+                "invalid query string: the value of `{}` is not UTF-8",
+                crate::escape::text(&name)
+            )));
+        }
+    }
+    Query::try_from_uri(uri)
+        .map(|Query(params)| params)
+        .map_err(query_error)
 }
 
 fn query_error(rejection: QueryRejection) -> ApiError {
@@ -370,12 +395,15 @@ async fn status(State(s): Shared) -> Response {
     json_response(StatusCode::OK, "application/json", body)
 }
 
-/// `GET /metrics`: Prometheus text (OpenMetrics).
-async fn metrics(State(s): Shared) -> Response {
+/// `GET /metrics`: the Prometheus text format, or OpenMetrics for a
+/// scraper that prefers it (Prometheus does).
+async fn metrics(State(s): Shared, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = metrics::Format::negotiate(accept);
     json_response(
         StatusCode::OK,
-        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        s.metrics.encode(),
+        format.content_type(),
+        s.metrics.encode(format),
     )
 }
 

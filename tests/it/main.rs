@@ -84,6 +84,12 @@ mod serve_errors;
 mod serve_lifecycle;
 mod serve_protocols;
 mod serve_reload;
+mod serve_review_authzen_fields;
+mod serve_review_decision_log;
+mod serve_review_metrics;
+mod serve_review_objects;
+mod serve_review_queries;
+mod serve_review_reload;
 mod serve_support;
 mod standin;
 

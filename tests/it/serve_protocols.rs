@@ -212,9 +212,13 @@ fn authzen_evaluations_take_defaults_and_answer_in_order() {
     short["options"] = json!({"evaluations_semantic": "permit_on_first_permit"});
     let (_, body) = server.post_json("/access/v1/evaluations", &short.to_string());
     assert_eq!(body["evaluations"], json!([{"decision": true}]), "{body}");
-    short["options"] = json!({"evaluations_semantic": "execute_all", "another_option": 1});
+    short["options"] = json!({"evaluations_semantic": "execute_all"});
     let (_, body) = server.post_json("/access/v1/evaluations", &short.to_string());
     assert_eq!(body["evaluations"].as_array().unwrap().len(), 7);
+    // An option AuthZEN does not define is refused, not ignored (SPEC §11).
+    short["options"] = json!({"evaluations_semantic": "execute_all", "another_option": 1});
+    let (status, text) = server.post("/access/v1/evaluations", &short.to_string());
+    assert_eq!(status, 400, "{text}");
 
     // Without evaluations, the request is one evaluation.
     let single = json!({

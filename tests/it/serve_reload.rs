@@ -372,7 +372,10 @@ fn status_and_metrics_say_what_is_served() {
         .filter(|l| l.starts_with("{\"decision\":\"deny\""))
         .count();
     server.post("/v1/check", "{\"user\":\"a@b.c\",\"permission\":\"zz\"}");
-    let (code, metrics) = server.get("/metrics");
+    let (code, metrics) = server.get_with(
+        "/metrics",
+        &[("accept", "application/openmetrics-text; version=1.0.0")],
+    );
     assert_eq!(code, 200);
     for line in [
         format!("rolegraph_decisions_total{{result=\"allow\"}} {allows}"),

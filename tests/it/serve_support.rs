@@ -41,7 +41,20 @@ impl Server {
 
     /// Starts the service and waits only until it listens.
     pub fn spawn(policy: &Path, flags: &[&str]) -> Server {
+        Server::spawn_in(Path::new("."), policy, flags)
+    }
+
+    /// [`Server::start`] in the working directory `cwd` (where a relative
+    /// `policy` is).
+    pub fn start_in(cwd: &Path, policy: &Path, flags: &[&str]) -> Server {
+        let server = Server::spawn_in(cwd, policy, flags);
+        server.wait_ready();
+        server
+    }
+
+    fn spawn_in(cwd: &Path, policy: &Path, flags: &[&str]) -> Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("rolegraph"))
+            .current_dir(cwd)
             .arg("--policy")
             .arg(policy)
             .args(["serve", "--addr", "127.0.0.1:0"])
