@@ -336,11 +336,9 @@ impl Connection {
     /// Server or library text made safe for one error line: the key
     /// redacted, control characters turned to spaces, cut to a length.
     fn clean(&self, text: &str) -> String {
-        let redacted = if self.key.0.len() >= 4 {
-            text.replace(&self.key.0, "<redacted>")
-        } else {
-            text.to_string()
-        };
+        // The key holds no whitespace or control character (`check_key`),
+        // so turning those into single spaces below cannot make it appear.
+        let redacted = redact(text, &self.key.0);
         let mut line: String = redacted
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
@@ -352,6 +350,29 @@ impl Connection {
             line = line.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
         }
         line
+    }
+}
+
+/// `text` with every occurrence of `key` replaced, whatever the key's
+/// length: a garbled message is better than a printed key. The replacement
+/// is `<redacted>`, unless that (with what surrounds it) would spell the key
+/// again (a key like `e` or `d>`); then a run of a character the key does
+/// not hold, which cannot be part of an occurrence. A key that holds every
+/// such character withholds the whole text.
+fn redact(text: &str, key: &str) -> String {
+    if key.is_empty() || !text.contains(key) {
+        return text.to_string();
+    }
+    let redacted = text.replace(key, "<redacted>");
+    if !redacted.contains(key) {
+        return redacted;
+    }
+    match ['*', '#', '?', '~', '=']
+        .into_iter()
+        .find(|c| !key.contains(*c))
+    {
+        Some(c) => text.replace(key, &c.to_string().repeat(3)),
+        None => "(withheld: it held the API key)".to_string(),
     }
 }
 
@@ -552,6 +573,25 @@ mod tests {
         assert!(c.insecure_warning().is_some());
         let local = Connection::new("http://127.0.0.1:8080", "sk-very-secret").unwrap();
         assert!(local.insecure_warning().is_none());
+    }
+
+    #[test]
+    fn keys_of_any_length_are_redacted() {
+        for key in ["k", "k9", "k9z", "k9zq", "e", "d>", "<redacted>"] {
+            let c = Connection::new("http://127.0.0.1:1", key).unwrap();
+            let text = format!("bad key {key}; key={key}{key}\n<r");
+            let line = c.clean(&text);
+            assert!(!line.contains(key), "{key}: {line}");
+        }
+        let c = Connection::new("http://127.0.0.1:1", "k9z").unwrap();
+        assert_eq!(c.clean("bad key k9z"), "bad key <redacted>");
+        assert_eq!(redact("key d>x", "d>"), "key ***x");
+        assert_eq!(
+            redact("a *#?~= b", "*#?~="),
+            "a <redacted> b",
+            "no overlap: the placeholder is kept"
+        );
+        assert!(!redact("e", "e").contains('e'));
     }
 
     #[test]
