@@ -85,6 +85,7 @@ mod adaptive_errors;
 mod adaptive_execute;
 mod adaptive_pull;
 mod adaptive_review_key;
+mod adaptive_review_markdown;
 mod adaptive_review_notes;
 mod adaptive_review_proxy;
 mod adaptive_review_support;
