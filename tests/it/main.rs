@@ -84,6 +84,7 @@ mod standin;
 mod adaptive_errors;
 mod adaptive_execute;
 mod adaptive_pull;
+mod adaptive_review_import;
 mod adaptive_review_key;
 mod adaptive_review_markdown;
 mod adaptive_review_notes;
