@@ -415,7 +415,10 @@ fn redact(text: &str, key: &str) -> String {
 /// `NO_PROXY` matching.) A set variable that is not a proxy URL is an error,
 /// not a silent direct connection.
 fn env_proxy(base: &str) -> Result<Option<(ureq::Proxy, ProxyInUse)>, ClientError> {
-    let https = base.starts_with("https://");
+    // `check_url` takes the scheme in any case (`HTTPS://`).
+    let https = base
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
     let vars: [&'static str; 4] = if https {
         ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
     } else {

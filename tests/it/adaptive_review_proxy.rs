@@ -41,12 +41,16 @@ fn a_refused_proxy_is_named_not_the_deployment() {
     );
     assert!(!err.contains(&format!("cannot reach `{target}`")), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    let target = format!("https://127.0.0.1:{}", closed_port());
-    let err = fails("HTTPS_PROXY", &with_password, &target);
-    assert!(
-        err.contains(&format!("cannot reach the proxy `{proxy}`")) && err.contains("HTTPS_PROXY"),
-        "{err}"
-    );
+    // The scheme is read in any case, as the URL is.
+    for scheme in ["https", "HTTPS"] {
+        let target = format!("{scheme}://127.0.0.1:{}", closed_port());
+        let err = fails("HTTPS_PROXY", &with_password, &target);
+        assert!(
+            err.contains(&format!("cannot reach the proxy `{proxy}`"))
+                && err.contains("HTTPS_PROXY"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
