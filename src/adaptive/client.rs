@@ -43,7 +43,18 @@ pub struct Connection {
     endpoint: String,
     key: ApiKey,
     timeout: Duration,
+    /// The proxy that calls go through, if any, to name it when it fails.
+    proxy: Option<ProxyInUse>,
     agent: ureq::Agent,
+}
+
+/// A proxy from the environment, as messages name it.
+#[derive(Debug, Clone)]
+struct ProxyInUse {
+    /// The variable it came from (`HTTPS_PROXY`).
+    var: &'static str,
+    /// Its scheme, host and port: never the user name or password.
+    shown: String,
 }
 
 /// The API key. Neither `Debug` nor anything else prints it.
@@ -82,13 +93,17 @@ pub enum ClientError {
     #[error("`ADAPTIVE_TIMEOUT` must be a whole number of seconds from 1 to 86400, not `{0}`")]
     BadTimeout(String),
     /// The request never reached the deployment (DNS, connection, TLS,
-    /// proxy): nothing was carried out.
-    #[error("{operation} failed: cannot reach `{url}`: {detail}")]
+    /// proxy): nothing was carried out. `target` is what could not be
+    /// reached: ``the deployment's `URL` `` or ``the proxy `URL` (from
+    /// `HTTPS_PROXY`)``.
+    #[error("{operation} failed: cannot reach {target}: {detail}")]
     Unreachable {
         operation: String,
-        url: String,
+        target: String,
         detail: String,
     },
+    #[error("`{var}` is not a proxy URL: write it like `http://proxy.acme.com:3128`")]
+    BadProxy { var: &'static str },
     /// The deployment refused the request as a whole (HTTP 4xx): nothing
     /// was carried out.
     #[error("{operation} failed: {detail}")]
@@ -134,19 +149,22 @@ impl Connection {
         let base = check_url(url)?;
         let key = check_key(api_key)?;
         let endpoint = format!("{base}{GRAPHQL_PATH}");
+        let proxy = env_proxy(&base)?;
+        let (proxy, shown) = proxy.unzip();
         Ok(Connection {
+            agent: agent(DEFAULT_TIMEOUT, proxy.clone()),
             base,
             endpoint,
             key,
             timeout: DEFAULT_TIMEOUT,
-            agent: agent(DEFAULT_TIMEOUT),
+            proxy: shown,
         })
     }
 
     /// The same connection with another limit on each call.
     pub fn with_timeout(mut self, timeout: Duration) -> Connection {
         self.timeout = timeout;
-        self.agent = agent(timeout);
+        self.agent = agent(timeout, self.agent.config().proxy().cloned());
         self
     }
 
@@ -283,16 +301,25 @@ impl Connection {
         let operation = operation.to_string();
         let url = self.base.clone();
         let secs = self.timeout.as_secs();
-        let unreachable = |detail: String| ClientError::Unreachable {
+        let deployment = format!("`{url}`");
+        // Through a proxy, the only connection rolegraph opens is to the
+        // proxy: failing to open it says nothing of the deployment.
+        let first_hop = match &self.proxy {
+            Some(p) => format!("the proxy `{}` (from `{}`)", p.shown, p.var),
+            None => deployment.clone(),
+        };
+        let unreachable = |target: &String, detail: String| ClientError::Unreachable {
             operation: operation.clone(),
-            url: url.clone(),
+            target: target.clone(),
             detail,
         };
         match e {
-            ureq::Error::HostNotFound => unreachable("host not found".to_string()),
-            ureq::Error::ConnectionFailed => unreachable("connection failed".to_string()),
+            ureq::Error::HostNotFound => unreachable(&first_hop, "host not found".to_string()),
+            ureq::Error::ConnectionFailed => {
+                unreachable(&first_hop, "connection failed".to_string())
+            }
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-                unreachable("connection refused".to_string())
+                unreachable(&first_hop, "connection refused".to_string())
             }
             // A failed TLS handshake comes as an I/O error around rustls's;
             // the request was not sent.
@@ -302,21 +329,24 @@ impl Connection {
                     .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
             {
                 let why = io.get_ref().map(|i| i.to_string()).unwrap_or_default();
-                unreachable(format!("TLS: {}", self.clean(&why)))
+                unreachable(&deployment, format!("TLS: {}", self.clean(&why)))
             }
             ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
-                unreachable(format!("no connection within {secs} s"))
+                unreachable(&first_hop, format!("no connection within {secs} s"))
             }
-            ureq::Error::Tls(what) => unreachable(format!("TLS: {what}")),
-            ureq::Error::Rustls(tls) => {
-                unreachable(format!("TLS: {}", self.clean(&tls.to_string())))
-            }
-            ureq::Error::InvalidProxyUrl => {
-                unreachable("the proxy URL in the environment is not valid".to_string())
-            }
-            ureq::Error::ConnectProxyFailed(why) => {
-                unreachable(format!("the proxy refused: {}", self.clean(&why)))
-            }
+            ureq::Error::Tls(what) => unreachable(&deployment, format!("TLS: {what}")),
+            ureq::Error::Rustls(tls) => unreachable(
+                &deployment,
+                format!("TLS: {}", self.clean(&tls.to_string())),
+            ),
+            ureq::Error::InvalidProxyUrl => unreachable(
+                &first_hop,
+                "the proxy URL in the environment is not valid".to_string(),
+            ),
+            ureq::Error::ConnectProxyFailed(why) => unreachable(
+                &deployment,
+                format!("{first_hop} refused: {}", self.clean(&why)),
+            ),
             ureq::Error::Timeout(_) => ClientError::Lost {
                 operation,
                 detail: format!(
@@ -336,11 +366,9 @@ impl Connection {
     /// Server or library text made safe for one error line: the key
     /// redacted, control characters turned to spaces, cut to a length.
     fn clean(&self, text: &str) -> String {
-        let redacted = if self.key.0.len() >= 4 {
-            text.replace(&self.key.0, "<redacted>")
-        } else {
-            text.to_string()
-        };
+        // The key holds no whitespace or control character (`check_key`),
+        // so turning those into single spaces below cannot make it appear.
+        let redacted = redact(text, &self.key.0);
         let mut line: String = redacted
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
@@ -355,16 +383,74 @@ impl Connection {
     }
 }
 
-/// The HTTP agent: rustls with the platform's trusted roots, proxies from
-/// the environment, `timeout` for each call.
-fn agent(timeout: Duration) -> ureq::Agent {
+/// `text` with every occurrence of `key` replaced, whatever the key's
+/// length: a garbled message is better than a printed key. The replacement
+/// is `<redacted>`, unless that (with what surrounds it) would spell the key
+/// again (a key like `e` or `d>`); then a run of a character the key does
+/// not hold, which cannot be part of an occurrence. A key that holds every
+/// such character withholds the whole text.
+fn redact(text: &str, key: &str) -> String {
+    if key.is_empty() || !text.contains(key) {
+        return text.to_string();
+    }
+    let redacted = text.replace(key, "<redacted>");
+    if !redacted.contains(key) {
+        return redacted;
+    }
+    match ['*', '#', '?', '~', '=']
+        .into_iter()
+        .find(|c| !key.contains(*c))
+    {
+        Some(c) => text.replace(key, &c.to_string().repeat(3)),
+        None => "(withheld: it held the API key)".to_string(),
+    }
+}
+
+/// The proxy for the deployment at `base` from the environment, chosen as
+/// curl chooses it: `https_proxy`/`HTTPS_PROXY` for an `https://` URL,
+/// `http_proxy`/`HTTP_PROXY` for an `http://` one, else
+/// `all_proxy`/`ALL_PROXY`; none when `NO_PROXY` names the host. (ureq's
+/// own `Proxy::try_from_env` takes the first of `ALL_PROXY`, `HTTPS_PROXY`
+/// and `HTTP_PROXY` whatever the URL's scheme; it is asked only for its
+/// `NO_PROXY` matching.) A set variable that is not a proxy URL is an error,
+/// not a silent direct connection.
+fn env_proxy(base: &str) -> Result<Option<(ureq::Proxy, ProxyInUse)>, ClientError> {
+    // `check_url` takes the scheme in any case (`HTTPS://`).
+    let https = base
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    let vars: [&'static str; 4] = if https {
+        ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    };
+    let Some((var, value)) = vars.into_iter().find_map(|var| {
+        let value = std::env::var(var).ok()?;
+        (!value.trim().is_empty()).then_some((var, value))
+    }) else {
+        return Ok(None);
+    };
+    let proxy = ureq::Proxy::new(value.trim()).map_err(|_| ClientError::BadProxy { var })?;
+    let bypassed = base
+        .parse::<Uri>()
+        .is_ok_and(|uri| ureq::Proxy::try_from_env().is_some_and(|p| p.is_no_proxy(&uri)));
+    if bypassed {
+        return Ok(None);
+    }
+    let scheme = proxy.uri().scheme_str().unwrap_or("http");
+    let shown = format!("{scheme}://{}:{}", proxy.host(), proxy.port());
+    Ok(Some((proxy, ProxyInUse { var, shown })))
+}
+
+/// The HTTP agent: rustls with the platform's trusted roots, `proxy`,
+/// `timeout` for each call.
+fn agent(timeout: Duration, proxy: Option<ureq::Proxy>) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
     ureq::Agent::config_builder()
         .tls_config(tls)
-        // Proxies from ALL_PROXY/HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY.
-        .proxy(ureq::Proxy::try_from_env())
+        .proxy(proxy)
         .timeout_global(Some(timeout))
         // Error statuses are answers to read (a GraphQL error body, a
         // 401 to explain), not transport failures.
@@ -552,6 +638,25 @@ mod tests {
         assert!(c.insecure_warning().is_some());
         let local = Connection::new("http://127.0.0.1:8080", "sk-very-secret").unwrap();
         assert!(local.insecure_warning().is_none());
+    }
+
+    #[test]
+    fn keys_of_any_length_are_redacted() {
+        for key in ["k", "k9", "k9z", "k9zq", "e", "d>", "<redacted>"] {
+            let c = Connection::new("http://127.0.0.1:1", key).unwrap();
+            let text = format!("bad key {key}; key={key}{key}\n<r");
+            let line = c.clean(&text);
+            assert!(!line.contains(key), "{key}: {line}");
+        }
+        let c = Connection::new("http://127.0.0.1:1", "k9z").unwrap();
+        assert_eq!(c.clean("bad key k9z"), "bad key <redacted>");
+        assert_eq!(redact("key d>x", "d>"), "key ***x");
+        assert_eq!(
+            redact("a *#?~= b", "*#?~="),
+            "a <redacted> b",
+            "no overlap: the placeholder is kept"
+        );
+        assert!(!redact("e", "e").contains('e'));
     }
 
     #[test]

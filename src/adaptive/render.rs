@@ -114,9 +114,13 @@ pub fn to_text(plan: &Plan) -> String {
     out
 }
 
-/// Escapes a table cell.
+/// A table cell or list item: all of it in a code span, as `diff --format
+/// markdown` shows names. Names from a deployment or a policy sit inside
+/// these texts, and as Markdown one could become an image, a link, raw
+/// HTML or a mention in a pull-request comment; in a code span no text
+/// can (and `|` cannot end the cell).
 fn cell(s: &str) -> String {
-    visible(s).replace('|', "\\|")
+    crate::escape::code_span(s)
 }
 
 fn more(out: &mut String, left: usize, what: &str) {
@@ -171,7 +175,7 @@ pub fn to_markdown(plan: &Plan) -> String {
         for u in plan.unmanaged.iter().take(MARKDOWN_MAX_ROWS) {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} |",
+                "| {} | {} | {} |",
                 u.kind,
                 cell(&u.key),
                 cell(&u.detail)

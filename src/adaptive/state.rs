@@ -98,6 +98,10 @@ pub enum StateError {
     /// could forge a line of a report.
     #[error("{what} {name:?} is not a name (empty, or with whitespace or control characters)")]
     BadName { what: &'static str, name: String },
+    /// A user that is not an email as a policy's are: `*` would be taken
+    /// for the matrix's new-login user, and no policy could declare it.
+    #[error("user `{email}` is not an email: {why}")]
+    NotEmail { email: String, why: String },
     #[error("user `{email}` is not written in lower case")]
     EmailCase { email: String },
     #[error("user `{0}` appears twice (emails are compared case-insensitively)")]
@@ -203,6 +207,12 @@ impl State {
         }
         self.check_names()?;
         for (email, user) in &self.users {
+            if let Some(why) = crate::syntax::email_problem(email) {
+                return Err(StateError::NotEmail {
+                    email: email.clone(),
+                    why,
+                });
+            }
             if email.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(StateError::EmailCase {
                     email: email.clone(),

@@ -44,7 +44,7 @@ pub fn run(cli: &Cli, old: &str, new: &str, fail_on_grant: Option<&str>, audit: 
 
     let mut d = diff::diff(&old_policy, &new_policy);
     d.audit = audit.then(|| audit_diff(&old_policy, &new_policy));
-    report(&d, fmt, glob.as_ref(), fail_on_grant)
+    report(&d, &[], fmt, glob.as_ref(), fail_on_grant)
 }
 
 /// The escalation paths NEW has and OLD has not, and the reverse.
@@ -80,20 +80,36 @@ fn adaptive(
     let new_side = sides.new.as_ref().unwrap_or(&new_policy);
     let mut d = diff::diff(&sides.old, new_side);
     d.audit = audit.then(|| audit_diff(&sides.old, new_side));
-    report(&d, fmt, glob, fail_on_grant)
+    report(&d, &sides.notes, fmt, glob, fail_on_grant)
 }
 
-/// Prints a diff; exit 1 when a granted row matches `--fail-on-grant`, or
-/// (`--audit`) the change introduces an escalation path.
+/// A diff as JSON with the notes of `diff adaptive:` beside its rows; the
+/// key is left out when there are none, so a policy diff reads as before.
+#[derive(serde::Serialize)]
+struct WithNotes<'a> {
+    #[serde(flatten)]
+    diff: &'a Diff,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
+/// Prints a diff and its `notes` (JSON and Markdown carry them; text has
+/// them on stderr already); exit 1 when a granted row matches
+/// `--fail-on-grant`, or (`--audit`) the change introduces an escalation path.
 fn report(
     d: &Diff,
+    notes: &[String],
     fmt: Format,
     glob: Option<&globset::GlobMatcher>,
     fail_on_grant: Option<&str>,
 ) -> CmdResult {
     match fmt {
-        Format::Json => print(&json(d)),
-        Format::Markdown => print(&diff::to_markdown(d)),
+        Format::Json => print(&json(&WithNotes { diff: d, notes })),
+        Format::Markdown => {
+            let mut md = diff::to_markdown(d);
+            diff::append_notes_markdown(&mut md, notes);
+            print(&md)
+        }
         _ => print(&diff::to_text(d)),
     }
     let mut failed = false;

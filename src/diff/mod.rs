@@ -26,7 +26,7 @@ use crate::Policy;
 
 pub use affected::affected_subjects;
 pub use changes::{changes, Change};
-pub use render::{to_markdown, to_text};
+pub use render::{append_notes_markdown, to_markdown, to_text};
 
 /// The name the matrix gives the new-login subject.
 pub const NEW_LOGIN: &str = "*";

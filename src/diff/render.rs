@@ -196,3 +196,23 @@ pub fn to_markdown(diff: &Diff) -> String {
     out.push_str(&audit.unwrap_or_default());
     out
 }
+
+/// Appends notes on a diff (what `diff adaptive:` could not carry over,
+/// e.g. a permission the policy does not declare) to its Markdown as a
+/// list, each note in a code span: the names in it come from a deployment.
+/// Nothing without notes.
+pub fn append_notes_markdown(out: &mut String, notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str("#### Notes\n\n");
+    for n in notes.iter().take(MARKDOWN_MAX_ROWS) {
+        let _ = writeln!(out, "- {}", code_span(n));
+    }
+    if notes.len() > MARKDOWN_MAX_ROWS {
+        let _ = writeln!(out, "- …and {} more.", notes.len() - MARKDOWN_MAX_ROWS);
+    }
+}

@@ -54,19 +54,36 @@ impl Imported {
 pub struct ImportError {
     pub what: &'static str,
     pub name: String,
-    pub why: &'static str,
+    pub why: String,
 }
 
+/// Refuses a key the language cannot write. It is not renamed: the key is
+/// what ties the policy's item to the deployment's.
 fn key(what: &'static str, name: &str) -> Result<(), ImportError> {
     if is_key(name) {
-        Ok(())
-    } else {
-        Err(ImportError {
-            what,
-            name: name.to_string(),
-            why: "a key is a letter or `_`, then letters, digits, `_`, `.` or `-`",
-        })
+        return Ok(());
     }
+    let mut chars = name.chars();
+    let why = match chars.next() {
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => format!(
+            "it starts with `{}`, and a key starts with a letter or `_`",
+            crate::escape::text(&c.to_string())
+        ),
+        _ => {
+            let c = chars
+                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+                .unwrap_or(' ');
+            format!(
+                "it holds `{}`, and a key holds only ASCII letters, digits, `_`, `.` and `-`",
+                crate::escape::text(&c.to_string())
+            )
+        }
+    };
+    Err(ImportError {
+        what,
+        name: name.to_string(),
+        why,
+    })
 }
 
 fn permission_name(name: &str) -> Result<(), ImportError> {
@@ -75,7 +92,7 @@ fn permission_name(name: &str) -> Result<(), ImportError> {
         _ => Err(ImportError {
             what: "permission",
             name: name.to_string(),
-            why: "a permission is written `prefix:action`, each part a key",
+            why: "a permission is written `prefix:action`, each part a key".to_string(),
         }),
     }
 }
@@ -86,7 +103,7 @@ fn quote(what: &'static str, s: &str) -> Result<String, ImportError> {
         return Err(ImportError {
             what,
             name: crate::escape::text(s).into_owned(),
-            why: "a policy string cannot hold a carriage return",
+            why: "a policy string cannot hold a carriage return".to_string(),
         });
     }
     Ok(format!(
@@ -98,13 +115,22 @@ fn quote(what: &'static str, s: &str) -> Result<String, ImportError> {
 }
 
 /// ` "Title"`, or nothing when the name is the key (a missing title means
-/// the key, so both read back the same).
-fn title(what: &'static str, name: &str, key: &str) -> Result<String, ImportError> {
+/// the key, so both read back the same); and the comment lines to put
+/// before the item when the name had to be changed to be written: a policy
+/// string cannot hold a carriage return, so each becomes a line break.
+fn title(what: &'static str, name: &str, key: &str) -> Result<(String, String), ImportError> {
     if name == key {
-        Ok(String::new())
-    } else {
-        Ok(format!(" {}", quote(what, name)?))
+        return Ok((String::new(), String::new()));
     }
+    if !name.contains('\r') {
+        return Ok((String::new(), format!(" {}", quote(what, name)?)));
+    }
+    let cleaned = name.replace("\r\n", "\n").replace('\r', "\n");
+    let comment = format!(
+        "# the deployment's {what} \"{}\" holds a carriage return, which a policy string cannot hold: written with a line break instead\n",
+        crate::escape::text(name)
+    );
+    Ok((comment, format!(" {}", quote(what, &cleaned)?)))
 }
 
 /// An email as the grammar takes it: bare when it can be, else quoted.
@@ -113,7 +139,7 @@ fn email(s: &str) -> Result<String, ImportError> {
         return Err(ImportError {
             what: "user",
             name: crate::escape::text(s).into_owned(),
-            why: "an email holds no whitespace or control characters",
+            why: "an email holds no whitespace or control characters".to_string(),
         });
     }
     let bare = s.matches('@').count() == 1
@@ -487,7 +513,8 @@ fn auth(state: &State, helm: Option<&HelmAuth>) -> String {
 fn roles(state: &State) -> Result<String, ImportError> {
     let mut text = String::from("# The deployment's roles, each with the permissions it lists.\n");
     for (k, role) in &state.roles {
-        let _ = write!(text, "\nrole {k}{}", title("role name", &role.name, k)?);
+        let (comment, title) = title("role name", &role.name, k)?;
+        let _ = write!(text, "\n{comment}role {k}{title}");
         if role.permissions.is_empty() {
             text.push('\n');
             continue;
@@ -513,7 +540,8 @@ fn roles(state: &State) -> Result<String, ImportError> {
 fn teams(state: &State) -> Result<String, ImportError> {
     let mut text = String::from("# The deployment's teams.\n\n");
     for (k, team) in &state.teams {
-        let _ = writeln!(text, "team {k}{}", title("team name", &team.name, k)?);
+        let (comment, title) = title("team name", &team.name, k)?;
+        let _ = writeln!(text, "{comment}team {k}{title}");
     }
     Ok(text)
 }
@@ -522,12 +550,8 @@ fn users(state: &State) -> Result<String, ImportError> {
     let mut text = String::with_capacity(state.users.len() * 80);
     text.push_str("# The deployment's users, each with their teams and role in each.\n");
     for (e, user) in &state.users {
-        let _ = write!(
-            text,
-            "\nuser {}{}",
-            email(e)?,
-            title("user name", &user.name, e)?
-        );
+        let (comment, title) = title("user name", &user.name, e)?;
+        let _ = write!(text, "\n{comment}user {}{title}", email(e)?);
         if user.teams.is_empty() {
             text.push('\n');
             continue;
@@ -545,11 +569,8 @@ fn projects(state: &State, kind: &str) -> Result<String, ImportError> {
     let mut text = String::with_capacity(state.projects.len() * 100);
     text.push_str("# The deployment's projects, each with its shares.\n");
     for (k, project) in &state.projects {
-        let _ = write!(
-            text,
-            "\n{kind} {k}{}",
-            title("project name", &project.name, k)?
-        );
+        let (comment, title) = title("project name", &project.name, k)?;
+        let _ = write!(text, "\n{comment}{kind} {k}{title}");
         if project.shares.is_empty() {
             text.push('\n');
             continue;
