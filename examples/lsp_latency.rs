@@ -11,6 +11,9 @@
 //! one line of it, `as ROLE` -> `as OTHER` on the first `member` or `in` line and
 //! back, so that every edit leaves a valid policy and runs the whole
 //! pipeline: parse, resolve, lint, compile, the policy's tests, publish.
+//! Then it types 20 keystrokes 50 ms apart and asks for a hover: how long
+//! after the last keystroke the answer comes, and how many analyses the
+//! burst cost.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -174,6 +177,51 @@ fn main() {
     );
     if let Some(cpu) = cpu {
         println!("server CPU time (user + system, all threads) per edit: {cpu:.1} ms");
+    }
+    // A burst of typing: 20 keystrokes 50 ms apart (a `#` starting a
+    // comment at the start of that line, then `x`s), then a hover. How long
+    // after the last keystroke the hover is answered, and how many analyses
+    // the burst cost (publications for the file).
+    const KEYS: i64 = 20;
+    let first = runs as i64 + 2;
+    for i in 0..KEYS {
+        let version = first + i;
+        let key = if i == 0 { "#" } else { "x" };
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {
+                    "start": {"line": line_no, "character": i},
+                    "end": {"line": line_no, "character": i}
+                }, "text": key}]}}),
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let last = first + KEYS - 1;
+    let typed = Instant::now();
+    send(
+        &mut stdin,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": line_no, "character": 0}}}),
+    );
+    let (mut published, mut hovered, mut settled) = (0, None, false);
+    while hovered.is_none() || !settled {
+        let (at, m) = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("an answer");
+        if m["id"] == 3 {
+            hovered = Some(at);
+        } else if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+            published += 1;
+            settled |= m["params"]["version"] == last;
+        }
+    }
+    if let Some(at) = hovered {
+        println!(
+            "{KEYS} keystrokes 50 ms apart, then a hover: answered {:.1} ms after the last keystroke; {published} publication(s) for the file",
+            (at - typed).as_secs_f64() * 1e3
+        );
     }
     send(
         &mut stdin,
