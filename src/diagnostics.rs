@@ -81,6 +81,7 @@ codes! {
     IdenticalRoles => Warning, "rolegraph::lint::identical_roles", "two roles with the same effective permissions";
     MisspeltUser => Warning, "rolegraph::lint::misspelt_user", "a test line names an undeclared user (a new login) whose email is a typo away from a declared one";
     UselessShare => Warning, "rolegraph::lint::useless_share", "a share whose role gives the team's members nothing";
+    OwnerWithoutResource => Warning, "rolegraph::lint::owner_without_resource", "a permission that `requires owner` but is declared on no resource kind: only a resource share is an owner share, so at `team` and `global` the requirement checks nothing";
 }
 
 impl fmt::Display for Code {

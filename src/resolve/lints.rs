@@ -15,6 +15,28 @@ pub fn lint(m: &Model, diags: &mut Vec<Diagnostic>) {
     confusable_names(m, diags);
     identical_roles(m, diags);
     useless_shares(m, diags);
+    owner_without_resource(m, diags);
+}
+
+/// `requires owner` is about shares (SPEC §2): on a permission declared on
+/// no resource kind it checks nothing, and the author who wrote it expects
+/// fewer people to hold the permission than do.
+fn owner_without_resource(m: &Model, diags: &mut Vec<Diagnostic>) {
+    for p in &m.perms {
+        if p.requires_owner && p.scopes.kinds.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::OwnerWithoutResource,
+                    format!("`requires owner` has no effect on `{}`", p.name),
+                    p.span,
+                    "declared on no resource kind: there is no owner share to require",
+                )
+                .with_help(
+                    "declare it `on KIND` for the resources it guards, or drop `requires owner`",
+                ),
+            );
+        }
+    }
 }
 
 fn unsatisfiable_only_in(m: &Model, diags: &mut Vec<Diagnostic>) {
