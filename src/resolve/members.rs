@@ -231,19 +231,12 @@ impl Resolver {
         // every new login would get a role restricted to, say, the admin team.
         if let (Some((team, role)), Some(span)) = (m.auth.default, m.auth.default_role_span) {
             if !m[role].allowed_in(team) {
-                let d = Diagnostic::new(
-                    Code::OnlyInViolation,
-                    format!(
-                        "role `{}` may not be assigned in team `{}`",
-                        m[role].key, m[team].key
-                    ),
-                    span,
-                    format!(
-                        "every new login is assigned `{}` in `{}` here",
-                        m[role].key, m[team].key
-                    ),
+                let here = format!(
+                    "every new login is assigned `{}` in `{}` here",
+                    m[role].key, m[team].key
                 );
-                self.diags.push(restricted(m, d, role, team));
+                self.diags
+                    .push(only_in_violation(m, role, team, span, here));
             }
         }
         for team in &m.teams {
@@ -252,25 +245,35 @@ impl Resolver {
                 if role.allowed_in(member.team) {
                     continue;
                 }
-                let d = Diagnostic::new(
-                    Code::OnlyInViolation,
-                    format!(
-                        "role `{}` may not be assigned in team `{}`",
-                        role.key, team.key
-                    ),
+                let here = format!("`{}` is assigned `{}` here", m[member.user].email, role.key);
+                self.diags.push(only_in_violation(
+                    m,
+                    member.role,
+                    member.team,
                     member.span,
-                    format!("`{}` is assigned `{}` here", m[member.user].email, role.key),
-                );
-                self.diags.push(restricted(m, d, member.role, member.team));
+                    here,
+                ));
             }
         }
     }
 }
 
-/// An `only in` violation with where the restriction was made and the teams
-/// the role may be assigned in.
-fn restricted(m: &Model, d: Diagnostic, role: RoleId, team: TeamId) -> Diagnostic {
+/// `role` assigned in `team` at `span`, which its `only in` does not allow:
+/// where the restriction was made, and the teams the role may be assigned in.
+fn only_in_violation(
+    m: &Model,
+    role: RoleId,
+    team: TeamId,
+    span: Span,
+    here: String,
+) -> Diagnostic {
     let key = &m[role].key;
+    let d = Diagnostic::new(
+        Code::OnlyInViolation,
+        format!("role `{key}` may not be assigned in team `{}`", m[team].key),
+        span,
+        here,
+    );
     let d = match restricting_role(m, role, team) {
         Some((origin, span)) if origin != role => d.with_label(
             span,
