@@ -39,8 +39,16 @@ impl IoThreads {
     /// it stopped: an `Err` is a broken input.
     pub fn join(self) -> Result<(), String> {
         let written = self.writer.join();
+        // The server stops after the reader passed on `exit`, or after its
+        // channel closed: the reader returns right after either, but may
+        // not have been marked finished yet (a broken header would then be
+        // missed, and the exit code be 1 instead of 2). A reader that does
+        // not finish is blocked on stdin, which the process's exit closes.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !self.reader.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         if !self.reader.is_finished() {
-            // Still blocked on stdin, which the process's exit closes.
             return Ok(());
         }
         let read = self

@@ -52,8 +52,10 @@ fn a_burst_of_changes_is_analysed_once_and_answered_from_the_last_text() {
         .filter(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == file)
         .map(|m| m["params"]["version"].as_i64().unwrap())
         .collect();
+    // One analysis per edit (51) was the bug; a loaded machine may split
+    // the burst in a few batches, so the bound leaves room for that.
     assert!(
-        versions.len() <= 3,
+        versions.len() <= 10,
         "{} analyses: {versions:?}",
         versions.len()
     );
