@@ -44,14 +44,11 @@ pub async fn allow(State(s): State<Arc<Service>>, request: Request) -> Result<Re
     let opa = |e: ApiError| e.in_dialect(Dialect::Opa);
     let loaded = s.current().ok_or_else(ApiError::not_ready).map_err(opa)?;
     let (body, headers) = json_body::<DataRequest>(&s, request).await.map_err(opa)?;
-    let (question, outcome) = match body.input {
-        Some(input) => (input.to_json(), input.decide(&loaded.policy)),
-        None => (
-            String::new(),
-            Err(
-                "the request has no `input`: send `{\"input\":{\"user\":…,\"permission\":…}}`"
-                    .to_string(),
-            ),
+    let outcome = match &body.input {
+        Some(input) => input.decide(&loaded.policy),
+        None => Err(
+            "the request has no `input`: send `{\"input\":{\"user\":…,\"permission\":…}}`"
+                .to_string(),
         ),
     };
     let mut tally = Tally::default();
@@ -74,7 +71,11 @@ pub async fn allow(State(s): State<Arc<Service>>, request: Request) -> Result<Re
             endpoint: Endpoint::OpaAllow.path(),
             request_id: request_id(&headers),
             lines: 1,
-            entries: Entries::Pairs(vec![(question, line)]),
+            // The question as JSON only for the log: not on the answer's path.
+            entries: Entries::Pairs(vec![(
+                body.input.as_ref().map(|i| i.to_json()).unwrap_or_default(),
+                line,
+            )]),
         });
     }
     let decided = outcome.map_err(|message| opa(ApiError::bad_request(message)))?;
