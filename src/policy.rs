@@ -80,10 +80,23 @@ impl Policy {
     /// [`Sources::load`], with a compiled bundle refused as such rather
     /// than as a file that is not UTF-8.
     pub fn read_text(path: &Path) -> Result<Sources, PolicyError> {
+        let (sources, problems) = Policy::read_text_each(path)?;
+        match problems.into_iter().next() {
+            Some((_, first)) => Err(first.into()),
+            None => Ok(sources),
+        }
+    }
+
+    /// [`Policy::read_text`], with the files that cannot be read returned
+    /// apart, each with why ([`Sources::load_each`]): the language server
+    /// shows every other file and a diagnostic on each of those.
+    pub fn read_text_each(
+        path: &Path,
+    ) -> Result<(Sources, Vec<(std::path::PathBuf, LoadError)>), PolicyError> {
         if bundle::is_bundle_file(path) {
             return Err(PolicyError::IsBundle(source::shown(path)));
         }
-        Ok(Sources::load(path)?)
+        Ok(Sources::load_each(path)?)
     }
 
     fn load_bundle(path: &Path) -> Result<Policy, PolicyError> {

@@ -14,8 +14,8 @@ use lsp_types::{TextDocumentContentChangeEvent, Uri};
 
 use super::position::LineIndex;
 use super::uri;
-use crate::source::{LoadError, Sources};
-use crate::PolicyError;
+use crate::source::LoadError;
+use crate::{Policy, PolicyError};
 
 /// How a document is known: by its path, or, for a buffer with no file
 /// (`untitled:`), by its URI.
@@ -116,12 +116,7 @@ impl Workspace {
         self.disk.clear();
         self.unreadable.clear();
         self.load_problem = None;
-        if crate::bundle::is_bundle_file(&self.policy) {
-            let e = PolicyError::IsBundle(crate::source::shown(&self.policy));
-            self.load_problem = Some(e.to_string());
-            return;
-        }
-        match Sources::load_each(&self.policy) {
+        match Policy::read_text_each(&self.policy) {
             Ok((sources, problems)) => {
                 for file in sources.files {
                     self.disk.insert(PathBuf::from(&file.name), file.text);
@@ -130,8 +125,8 @@ impl Workspace {
                     self.unreadable.insert(path, Arc::from(why.to_string()));
                 }
             }
-            Err(LoadError::Empty(_)) => {}
-            Err(e) => self.load_problem = Some(PolicyError::Load(e).to_string()),
+            Err(PolicyError::Load(LoadError::Empty(_))) => {}
+            Err(e) => self.load_problem = Some(e.to_string()),
         }
     }
 
