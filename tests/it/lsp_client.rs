@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,40 @@ pub fn workspace() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// The messages the server writes on `stdout`, read by a thread of their
+/// own; every one must be JSON.
+pub fn messages(stdout: ChildStdout) -> Receiver<Value> {
+    let (send, incoming) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut length = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(n) = line.strip_prefix("Content-Length: ") {
+                    length = n.parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; length.unwrap()];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            let value: Value = serde_json::from_slice(&body).unwrap();
+            if send.send(value).is_err() {
+                return;
+            }
+        }
+    });
+    incoming
+}
+
 impl Client {
     /// Starts the server with the editor's folder `root` and initializes it.
     pub fn start(root: &Path, args: &[&str]) -> Client {
@@ -50,34 +84,7 @@ impl Client {
             .unwrap();
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
-        let (send, incoming) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.unwrap()];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let value: Value = serde_json::from_slice(&body).unwrap();
-                if send.send(value).is_err() {
-                    return;
-                }
-            }
-        });
+        let incoming = messages(stdout);
         let mut client = Client {
             child,
             stdin,
@@ -220,36 +227,58 @@ pub fn position_of(text: &str, needle: &str, nth: usize, shift: u32) -> (u32, u3
     (line, column as u32 + shift)
 }
 
-/// Applies LSP text edits (UTF-16 positions, `\n` lines) to a text.
-pub fn apply_edits(text: &str, edits: &[Value]) -> String {
-    let offset = |pos: &Value| -> usize {
-        let (line, col) = (
-            pos["line"].as_u64().unwrap() as usize,
-            pos["character"].as_u64().unwrap() as usize,
-        );
-        let mut start = 0;
-        for _ in 0..line {
-            start += text[start..]
-                .find('\n')
-                .map_or(text.len() - start, |i| i + 1);
-        }
-        let mut units = 0;
-        for (i, c) in text[start..].char_indices() {
-            if units >= col || c == '\n' {
-                return start + i;
+/// Where each line starts, as LSP counts lines (`\n`, `\r\n`, lone `\r`).
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
+            b'\r' | b'\n' => {}
+            _ => {
+                i += 1;
+                continue;
             }
-            units += c.len_utf16();
         }
-        text.len()
-    };
+        i += 1;
+        starts.push(i);
+    }
+    starts
+}
+
+/// The byte offset of an LSP position (UTF-16 columns), which must lie in
+/// the text: no clamping here, so an edit that needs it is caught.
+fn offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let column = position["character"].as_u64().unwrap() as usize;
+    let starts = line_starts(text);
+    let start = starts[line];
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units == column {
+            return start + i;
+        }
+        assert!(
+            c != '\n' && c != '\r',
+            "column {column} is past line {line}"
+        );
+        units += c.len_utf16();
+    }
+    assert_eq!(units, column, "past the end");
+    text.len()
+}
+
+/// Applies LSP text edits as an editor does (ranges in the original text,
+/// UTF-16 columns, lines ended by `\n`, `\r\n` or a lone `\r`); a position
+/// past its line fails the test rather than being clamped.
+pub fn apply_edits(text: &str, edits: &[Value]) -> String {
     let mut spans: Vec<(usize, usize, &str)> = edits
         .iter()
         .map(|e| {
-            (
-                offset(&e["range"]["start"]),
-                offset(&e["range"]["end"]),
-                e["newText"].as_str().unwrap(),
-            )
+            let start = offset(text, &e["range"]["start"]);
+            let end = offset(text, &e["range"]["end"]);
+            (start, end, e["newText"].as_str().unwrap())
         })
         .collect();
     spans.sort_by_key(|s| std::cmp::Reverse(s.0));

@@ -3,69 +3,9 @@
 //! lone CR) or a byte-order mark, and a completion's range lies on the
 //! cursor's line whatever position the editor asked at.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::lsp_client::{workspace, Client};
-
-/// Where each line starts, as LSP counts lines (`\n`, `\r\n`, lone `\r`).
-fn line_starts(text: &str) -> Vec<usize> {
-    let bytes = text.as_bytes();
-    let mut starts = vec![0];
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
-            b'\r' | b'\n' => {}
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 1;
-        starts.push(i);
-    }
-    starts
-}
-
-/// The byte offset of an LSP position (UTF-16 columns), which must lie in
-/// the text: no clamping here, so an edit that needs it is caught.
-fn offset(text: &str, position: &Value) -> usize {
-    let line = position["line"].as_u64().unwrap() as usize;
-    let column = position["character"].as_u64().unwrap() as usize;
-    let starts = line_starts(text);
-    let start = starts[line];
-    let mut units = 0;
-    for (i, c) in text[start..].char_indices() {
-        if units == column {
-            return start + i;
-        }
-        assert!(
-            c != '\n' && c != '\r',
-            "column {column} is past line {line}"
-        );
-        units += c.len_utf16();
-    }
-    assert_eq!(units, column, "past the end");
-    text.len()
-}
-
-/// Applies edits as an editor does (ranges in the original text).
-fn apply(text: &str, edits: &[Value]) -> String {
-    let mut spans: Vec<(usize, usize, &str)> = edits
-        .iter()
-        .map(|e| {
-            let start = offset(text, &e["range"]["start"]);
-            let end = offset(text, &e["range"]["end"]);
-            (start, end, e["newText"].as_str().unwrap())
-        })
-        .collect();
-    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
-    let mut out = text.to_string();
-    for (start, end, new) in spans {
-        out.replace_range(start..end, new);
-    }
-    out
-}
+use crate::lsp_client::{apply_edits, workspace, Client};
 
 /// What `rolegraph fmt` writes for a file with this text.
 fn cli_fmt(dir: &std::path::Path, text: &str) -> String {
@@ -101,7 +41,7 @@ fn formatting_gives_exactly_what_fmt_writes() {
         let edits = client.ask("textDocument/formatting", params);
         let edits = edits.as_array().cloned().unwrap_or_default();
         assert_eq!(
-            apply(text, &edits),
+            apply_edits(text, &edits),
             cli_fmt(scratch.path(), text),
             "{text:?}: {edits:?}"
         );

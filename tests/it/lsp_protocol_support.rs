@@ -2,7 +2,7 @@
 //! as written (broken headers, bodies that are not JSON), framed messages
 //! out, and the process's exit code and stderr at the end.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::lsp_client::{uri, PATIENCE};
+use crate::lsp_client::{messages, uri, PATIENCE};
 
 pub struct Raw {
     child: Child,
@@ -62,35 +62,7 @@ impl Raw {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
-        let (send, incoming) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.unwrap()];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                // Every message the server writes must be JSON.
-                let value: Value = serde_json::from_slice(&body).unwrap();
-                if send.send(value).is_err() {
-                    return;
-                }
-            }
-        });
+        let incoming = messages(stdout);
         let (send_err, stderr_text) = mpsc::channel();
         std::thread::spawn(move || {
             let mut text = String::new();
