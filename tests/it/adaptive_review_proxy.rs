@@ -57,16 +57,11 @@ fn a_refused_proxy_is_named_not_the_deployment() {
 fn https_proxy_is_not_used_for_http_urls() {
     let standin = Standin::start(&standin::sample());
     let dead = format!("http://127.0.0.1:{}", closed_port());
-    let out = pull(Some(standin::KEY))
+    pull(Some(standin::KEY))
         .env("HTTPS_PROXY", &dead)
         .args(["--url", standin.url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     // and HTTP_PROXY is not used for https:// URLs: the refused proxy is
     // not what the error names.
     let target = format!("https://127.0.0.1:{}", closed_port());
@@ -78,15 +73,10 @@ fn https_proxy_is_not_used_for_http_urls() {
 fn no_proxy_still_bypasses_the_proxy() {
     let standin = Standin::start(&standin::sample());
     let dead = format!("http://127.0.0.1:{}", closed_port());
-    let out = pull(Some(standin::KEY))
+    pull(Some(standin::KEY))
         .env("HTTP_PROXY", &dead)
         .env("NO_PROXY", "127.0.0.1")
         .args(["--url", standin.url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
 }
