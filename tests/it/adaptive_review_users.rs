@@ -7,6 +7,7 @@ use rolegraph::adaptive::state::UserState;
 use rolegraph::adaptive::State;
 
 use super::adaptive_pull::pull;
+use super::adaptive_review_support::run_on;
 use super::common::rolegraph;
 use super::plan_support::{org_state, ORG};
 use super::standin::canned::Canned;
@@ -75,21 +76,8 @@ fn state_files_with_a_user_that_is_not_an_email_are_refused() {
 
 #[test]
 fn the_valid_state_still_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("org.policy");
-    std::fs::write(&policy, ORG).unwrap();
-    let state = dir.path().join("state.json");
-    std::fs::write(&state, state_with("eve@acme.com").to_json()).unwrap();
-    let out = rolegraph(&policy)
-        .args(["plan", "--state", state.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) = run_on(&state_with("eve@acme.com"), &["plan", "--state", "STATE"]);
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]
