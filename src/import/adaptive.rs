@@ -65,19 +65,20 @@ fn key(what: &'static str, name: &str) -> Result<(), ImportError> {
     }
     let mut chars = name.chars();
     let why = match chars.next() {
+        None => "it is empty".to_string(),
         Some(c) if !(c.is_ascii_alphabetic() || c == '_') => format!(
             "it starts with `{}`, and a key starts with a letter or `_`",
             crate::escape::text(&c.to_string())
         ),
-        _ => {
-            let c = chars
-                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-                .unwrap_or(' ');
-            format!(
+        Some(_) => match chars
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        {
+            Some(c) => format!(
                 "it holds `{}`, and a key holds only ASCII letters, digits, `_`, `.` and `-`",
                 crate::escape::text(&c.to_string())
-            )
-        }
+            ),
+            None => "a key is a letter or `_`, then letters, digits, `_`, `.` or `-`".to_string(),
+        },
     };
     Err(ImportError {
         what,
